@@ -1,0 +1,25 @@
+package testutil
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBootMarker proves the harness itself: a Debian kernel boots a busybox
+// initramfs under TCG and the marker it prints ends the run.
+func TestBootMarker(t *testing.T) {
+	k := DebianKernel(t)
+	initrd := Initramfs(t, k, "mount -t proc proc /proc\necho CANVOS-MARKER-$(cat /proc/sys/kernel/ostype)\npoweroff -f\n", nil, nil)
+	res := QEMU{
+		Args:    []string{"-kernel", k.Vmlinuz, "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1"},
+		Timeout: 90 * time.Second,
+		Until:   []string{"CANVOS-MARKER-Linux"},
+	}.Run(t)
+	if res.Matched == "" {
+		t.Fatalf("marker not seen (timed out: %v)", res.TimedOut)
+	}
+	if !strings.Contains(res.Output, "CANVOS-MARKER-Linux") {
+		t.Fatalf("output lacks marker")
+	}
+}
