@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -59,21 +60,19 @@ func (q QEMU) Run(t testing.TB) Result {
 	res.Output = out.String()
 	log := filepath.Join(t.TempDir(), "serial.log")
 	os.WriteFile(log, []byte(res.Output), 0o644)
-	t.Logf("qemu %s after %s; serial log %s (last lines):\n%s", stopReason(res), q.Timeout, log, tail(res.Output, 15))
+	t.Logf("qemu %s (limit %s); serial log %s, last lines:\n%s", stopReason(res), q.Timeout, log, tail(res.Output, 15))
 	return res
 }
 
 func stopReason(r Result) string {
 	switch {
 	case r.Matched != "":
-		return "matched " + strconvQuote(r.Matched)
+		return "matched " + strconv.Quote(r.Matched)
 	case r.TimedOut:
 		return "timed out"
 	}
 	return "exited"
 }
-
-func strconvQuote(s string) string { return "\"" + s + "\"" }
 
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
