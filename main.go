@@ -8,6 +8,7 @@
 package main
 
 import (
+	"dagger/canvos/config"
 	"dagger/canvos/internal/dagger"
 )
 
@@ -35,7 +36,7 @@ func New(
 	// Build context: the directory holding .arg, user-data, content-*/, certs/, secure-boot/…
 	// +optional
 	// +defaultPath="/"
-	// +ignore=[".git", "build", "**/*.iso", "**/*.raw", "**/*.raw.gz"]
+	// +ignore=[".git", "build", "**/*.iso", "**/*.raw", "**/*.raw.gz", "spectro-luet-auth.yaml", ".secret", "secure-boot/private-keys"]
 	source *dagger.Directory,
 	// The CanvOS .arg file (KEY=VALUE lines); defaults to .arg in the build context when present
 	// +optional
@@ -50,11 +51,12 @@ func New(
 	// +optional
 	osVersion string,
 	// K8S_DISTRIBUTION: k3s, rke2, kubeadm, kubeadm-fips, nodeadm, canonical
+	// (named in full: Dagger turns digits in argument names into --k-8-s-…)
 	// +optional
-	k8SDistribution string,
+	kubernetesDistribution string,
 	// K8S_VERSION; empty builds every version of the distribution
 	// +optional
-	k8SVersion string,
+	kubernetesVersion string,
 	// CUSTOM_TAG appended to provider image tags
 	// +optional
 	customTag string,
@@ -67,6 +69,10 @@ func New(
 	// PE_VERSION of the Palette Edge framework
 	// +optional
 	peVersion string,
+	// Any CanvOS parameter as KEY=VALUE (.arg names, e.g. SPECTRO_PUB_REPO=mirror.local/palette);
+	// repeatable, applied after the file and the arguments above
+	// +optional
+	set []string,
 	// Go toolchain image that builds the worker CLI (point it at a mirror when air-gapped)
 	// +optional
 	// +default="golang:1.26-bookworm"
@@ -75,14 +81,14 @@ func New(
 	// +optional
 	// +default="debian:bookworm-slim"
 	workerImage string,
-) *Canvos {
+) (*Canvos, error) {
 	m := &Canvos{Source: source, ArgFile: argFile, GoImage: goImage, WorkerImage: workerImage}
 	for _, o := range []Override{
 		{"ARCH", arch},
 		{"OS_DISTRIBUTION", osDistribution},
 		{"OS_VERSION", osVersion},
-		{"K8S_DISTRIBUTION", k8SDistribution},
-		{"K8S_VERSION", k8SVersion},
+		{"K8S_DISTRIBUTION", kubernetesDistribution},
+		{"K8S_VERSION", kubernetesVersion},
 		{"CUSTOM_TAG", customTag},
 		{"IMAGE_REGISTRY", imageRegistry},
 		{"IMAGE_REPO", imageRepo},
@@ -92,5 +98,12 @@ func New(
 			m.Overrides = append(m.Overrides, o)
 		}
 	}
-	return m
+	for _, kv := range set {
+		o, err := config.ParseOverride(kv)
+		if err != nil {
+			return nil, err
+		}
+		m.Overrides = append(m.Overrides, Override{Key: o.Key, Value: o.Value})
+	}
+	return m, nil
 }

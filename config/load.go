@@ -1,0 +1,211 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"sort"
+	"strings"
+
+	"dagger/canvos/usererr"
+)
+
+// Override is one parameter set on the command line (--set KEY=VALUE) or by
+// a Dagger function argument. Overrides win over the .arg file, and $KEY in
+// the file already sees the override's value (so IMAGE_REPO=$OS_DISTRIBUTION
+// follows --set OS_DISTRIBUTION=…).
+type Override struct {
+	Key   string
+	Value string
+}
+
+// ParseOverride splits "KEY=VALUE".
+func ParseOverride(s string) (Override, error) {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return Override{}, usererr.New("--set", s, "KEY=VALUE")
+	}
+	return Override{Key: k, Value: v}, nil
+}
+
+// secrets are names that must never be parameters: values in .arg end up in
+// shell history, build caches and logs. Their values are never echoed.
+var secrets = map[string]string{
+	"UBUNTU_PRO_KEY":        "pass the Ubuntu Pro token as a secret (dagger: --ubuntu-pro-key env:UBUNTU_PRO_KEY), not in .arg",
+	"AWS_ACCESS_KEY_ID":     "pass AWS credentials as secrets, not in .arg",
+	"AWS_SECRET_ACCESS_KEY": "pass AWS credentials as secrets, not in .arg",
+}
+
+// Load reads an .arg file (data may be nil: no file; name labels messages)
+// and the overrides, applies CanvOS' defaults and validates everything. It
+// returns every problem at once (errors.Join of usererr errors) and warnings
+// for things that are accepted but probably not meant (unknown keys, with the
+// closest known one; parameters without effect; duplicates).
+func Load(name string, data []byte, overrides []Override) (Config, []string, error) {
+	var l loader
+	c := l.load(name, data, overrides)
+	l.errs = append(l.errs, validate(c)...)
+	if len(l.errs) > 0 {
+		return Config{}, l.warnings, errors.Join(l.errs...)
+	}
+	return c, append(l.warnings, advise(c)...), nil
+}
+
+type loader struct {
+	values   map[string]string // canonical name → raw value
+	warnings []string
+	errs     []error
+}
+
+// load merges file and overrides into a Config without the cross-parameter
+// rules; problems so far are in l.errs.
+func (l *loader) load(name string, data []byte, overrides []Override) Config {
+	l.values = map[string]string{}
+	seed := l.overrides(overrides)
+	if data != nil {
+		l.file(name, data, seed)
+	}
+	maps.Copy(l.values, seed)
+	return l.build()
+}
+
+// overrides checks the override keys and returns them by canonical name.
+func (l *loader) overrides(list []Override) map[string]string {
+	seed := map[string]string{}
+	for _, o := range list {
+		p, err := known(o.Key)
+		if err != nil {
+			l.errs = append(l.errs, err)
+			continue
+		}
+		seed[p.Name] = o.Value
+	}
+	return seed
+}
+
+// file parses the .arg file and records its known keys.
+func (l *loader) file(name string, data []byte, seed map[string]string) {
+	if name == "" {
+		name = ".arg"
+	}
+	assigns, errs := Parse(name, data, seed)
+	l.errs = append(l.errs, errs...)
+	lines := map[string]int{}
+	for _, a := range assigns {
+		where := fmt.Sprintf("%s line %d", name, a.Line)
+		if hint, ok := secrets[a.Key]; ok {
+			l.errs = append(l.errs, usererr.Newf(a.Key, "%s: value not shown: %s", where, hint))
+			continue
+		}
+		p, ok := lookup[a.Key]
+		if !ok {
+			l.warnings = append(l.warnings, fmt.Sprintf("%s: unknown parameter %s ignored%s", where, a.Key, didYouMean(a.Key)))
+			continue
+		}
+		if prev, dup := lines[p.Name]; dup {
+			l.warnings = append(l.warnings, fmt.Sprintf("%s: %s set again (first on line %d); the later value wins", where, p.Name, prev))
+		}
+		lines[p.Name] = a.Line
+		switch {
+		case p.NoEffect:
+			l.warnings = append(l.warnings, fmt.Sprintf("%s: %s has no effect: %s", where, p.Name, p.Doc))
+		case p.Deprecated != "":
+			l.warnings = append(l.warnings, fmt.Sprintf("%s: %s", where, p.Deprecated))
+		}
+		if _, overridden := seed[p.Name]; !overridden {
+			l.values[p.Name] = a.Value
+		}
+	}
+}
+
+// known resolves an override key, which must name a parameter exactly.
+func known(key string) (*Param, error) {
+	if hint, ok := secrets[key]; ok {
+		return nil, usererr.Newf(key, "value not shown: %s", hint)
+	}
+	p, ok := lookup[key]
+	if !ok {
+		return nil, usererr.New("--set", key, "a CanvOS parameter name (see docs/parameters.md)"+didYouMean(key))
+	}
+	return p, nil
+}
+
+// build turns raw values into a Config in table order, so that defaults and
+// normalisations see the parameters they depend on.
+func (l *loader) build() Config {
+	var c Config
+	final := map[string]string{}
+	for i := range params {
+		p := &params[i]
+		v := l.values[p.Name]
+		derived := v == "" && strings.Contains(p.Default, "$")
+		if v == "" {
+			// An empty value means the default, as CanvOS' template writes
+			// HTTPS_PROXY= for "none" and Earthly treats KEY= as unset.
+			v = expandDefault(p.Default, final)
+		}
+		if p.normalize != nil {
+			v = p.normalize(&c, v)
+		}
+		// A default built from a bad value is already reported at that value.
+		if err := p.set(&c, v); err != nil && !derived {
+			l.errs = append(l.errs, err)
+		}
+		final[p.Name] = v
+	}
+	return c
+}
+
+var defaultRef = regexp.MustCompile(`\$[A-Z0-9_]+`)
+
+// expandDefault substitutes $NAME in a default with that parameter's final value.
+func expandDefault(def string, final map[string]string) string {
+	return defaultRef.ReplaceAllStringFunc(def, func(ref string) string {
+		return final[ref[1:]]
+	})
+}
+
+// didYouMean names the known parameter closest to key, if any is close.
+// Keys far longer than any parameter name get no suggestion (and no
+// quadratic edit-distance work).
+func didYouMean(key string) string {
+	if len(key) > 64 {
+		return ""
+	}
+	best, bestD := "", len(key)/2+1
+	names := make([]string, 0, len(lookup))
+	for n := range lookup {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if d := levenshtein(strings.ToUpper(key), strings.ToUpper(n)); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return "; did you mean " + best + "?"
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
