@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"os"
+	"strconv"
+	"time"
+
+	"dagger/canvos/secureboot"
+	"dagger/canvos/usererr"
+)
+
+func init() {
+	register(command{name: "genkey", summary: "create a Secure Boot key tree (PK, KEK, db, PCR key) and its enrollment files", run: runGenkey})
+}
+
+func runGenkey(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "genkey")
+	org := fs.String("org", "", `organisation in the certificate subjects ("<org> PK", "<org> KEK", "<org> db"); required unless --byo-keys`)
+	days := fs.Int("days", secureboot.DefaultDays, "certificate validity in days, from SOURCE_DATE_EPOCH")
+	keySize := fs.Int("key-size", secureboot.DefaultKeySize, "RSA key size of PK, KEK and db: 4096 or 2048 (the PCR key is always 2048)")
+	out := fs.String("out", "", "directory to write private-keys/, public-keys/ and enrollment/ to")
+	noMS := fs.Bool("no-microsoft", false, "do not enroll Microsoft's KEK and db certificates (hardware with option ROMs may not boot)")
+	exportedDir := fs.String("exported-keys", "", "directory with KEK, db and dbx exported from the machine's firmware (efi-readvar), kept in the lists")
+	byo := fs.String("byo-keys", "", "directory with your own private-keys/ and public-keys/ (CanvOS layout): keep them, write only enrollment/")
+	force := fs.Bool("force", false, "replace an existing key tree in --out; its private keys are lost")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkGenkeyFlags(fs, *out, *org, *byo); err != nil {
+		return err
+	}
+	now, err := genkeyTime(e)
+	if err != nil {
+		return err
+	}
+	eo := secureboot.EnrollOptions{Time: now, Microsoft: !*noMS, Printf: e.printf}
+	if *exportedDir != "" {
+		if eo.Exported, err = secureboot.LoadExported(*exportedDir); err != nil {
+			return err
+		}
+	}
+	var files []secureboot.File
+	if *byo != "" {
+		files, err = byoEnrollment(e, *byo, eo)
+	} else {
+		files, err = newTree(e, secureboot.Options{Org: *org, Days: *days, KeySize: *keySize,
+			Time: now, Microsoft: eo.Microsoft, Exported: eo.Exported, Printf: e.printf})
+	}
+	if err != nil {
+		return err
+	}
+	if err := secureboot.WriteFiles(*out, files, *force); err != nil {
+		return err
+	}
+	e.printf("wrote %d files to %s", len(files), *out)
+	if *byo == "" {
+		e.printf("keep private-keys/PK.key and KEK.key offline; back up tpm2-pcr-private.pem: without it, new UKIs cannot unlock disks encrypted under the old PCR policy")
+	}
+	return nil
+}
+
+// checkGenkeyFlags rejects combinations that would silently do nothing.
+func checkGenkeyFlags(fs *flag.FlagSet, out, org, byo string) error {
+	if out == "" {
+		return usererr.New("--out", "", "a directory for the key tree")
+	}
+	if byo == "" {
+		if org == "" {
+			return usererr.New("--org", "", "the organisation name for the certificate subjects")
+		}
+		return nil
+	}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "org" || f.Name == "days" || f.Name == "key-size" {
+			err = usererr.Newf("--"+f.Name, "has no effect with --byo-keys: your certificates are used as they are")
+		}
+	})
+	return err
+}
+
+// genkeyTime is SOURCE_DATE_EPOCH, the certificates' start and the .auth
+// timestamp. Unset, key generation is the one place the current time is
+// acceptable: new keys are new anyway. A time whose certificates would
+// already have expired is refused.
+func genkeyTime(e *env) (time.Time, error) {
+	v, ok := os.LookupEnv("SOURCE_DATE_EPOCH")
+	if !ok {
+		e.printf("SOURCE_DATE_EPOCH not set: certificates start and .auth files are stamped now")
+		return time.Now().UTC().Truncate(time.Second), nil
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || sec < 0 {
+		return time.Time{}, usererr.New("SOURCE_DATE_EPOCH", v, "seconds since 1970-01-01 UTC")
+	}
+	return time.Unix(sec, 0).UTC(), nil
+}
+
+func newTree(e *env, o secureboot.Options) ([]secureboot.File, error) {
+	if o.Days > 0 && o.Time.AddDate(0, 0, o.Days).Before(time.Now()) {
+		return nil, usererr.Newf("SOURCE_DATE_EPOCH", "certificates starting %s for %d days would already have expired", o.Time.Format(time.DateOnly), o.Days)
+	}
+	e.printf("generating %d-bit RSA keys for %q (PK, KEK, db) and the 2048-bit PCR key", o.KeySize, o.Org)
+	tree, err := secureboot.Generate(o)
+	if err != nil {
+		return nil, err
+	}
+	return tree.Files()
+}
+
+func byoEnrollment(e *env, dir string, eo secureboot.EnrollOptions) ([]secureboot.File, error) {
+	keys, err := secureboot.LoadKeys(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range []secureboot.Hierarchy{secureboot.PK, secureboot.KEK, secureboot.DB} {
+		if c := keys.Key(h).Certificate(); c.NotAfter.Before(eo.Time) {
+			return nil, usererr.Newf(dir+"/"+secureboot.CertPath(h), "certificate %q expired on %s", c.Subject.CommonName, c.NotAfter.Format(time.DateOnly))
+		}
+	}
+	e.printf("using your keys from %s; writing enrollment files only", dir)
+	enrollment, err := secureboot.Enroll(keys, eo)
+	if err != nil {
+		return nil, err
+	}
+	return enrollment.Files(), nil
+}
