@@ -1,0 +1,31 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"dagger/canvos/usererr"
+)
+
+// fatEpoch is 1980-01-01, the earliest time FAT can record.
+const fatEpoch = 315532800
+
+// sourceDateEpoch is SOURCE_DATE_EPOCH, or else the mtime of the rootfs'
+// os-release: a time that belongs to the input, so rebuilding the same
+// rootfs gives the same disk.
+func sourceDateEpoch(rootfs string) (int64, error) {
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < fatEpoch {
+			return 0, usererr.New("SOURCE_DATE_EPOCH", v, "seconds since 1970, from 1980 on (FAT time stamps start in 1980)")
+		}
+		return n, nil
+	}
+	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
+		if fi, err := os.Stat(filepath.Join(rootfs, p)); err == nil {
+			return max(fi.ModTime().Unix(), fatEpoch), nil
+		}
+	}
+	return fatEpoch, nil
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"dagger/canvos/outfile"
+	"dagger/canvos/uki"
+	"dagger/canvos/usererr"
+)
+
+func init() {
+	register(command{name: "sign", summary: "Authenticode-sign an EFI image (systemd-boot, a UKI) with the db key", run: runSign})
+}
+
+func runSign(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "sign")
+	sf := signFlags(fs)
+	in := fs.String("in", "", "unsigned EFI image (e.g. /usr/lib/systemd/boot/efi/systemd-bootx64.efi)")
+	out := fs.String("out", "", "signed image to write (e.g. BOOTX64.EFI)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usererr.New("--out", "", "the signed file to write")
+	}
+	signer, err := sf.load()
+	if err != nil {
+		return err
+	}
+	f, err := openSection("--in", *in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return uki.Sign(f.SectionReader, w, signer) }); err != nil {
+		return err
+	}
+	e.printf("sign: wrote %s signed by %q", *out, signer.Certificate().Subject.CommonName)
+	return nil
+}

@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"dagger/canvos/initrd"
+	"dagger/canvos/secureboot"
+	"dagger/canvos/uki"
+	"dagger/canvos/usererr"
+)
+
+func init() {
+	register(command{name: "uki-esp", summary: "lay out a systemd-boot ESP (directory and/or FAT image) with signed UKIs and auto-enroll keys", run: runUKIESP})
+}
+
+// cmdlines collects repeated --cmdline flags.
+type cmdlines []string
+
+func (c *cmdlines) String() string     { return fmt.Sprint(*c) }
+func (c *cmdlines) Set(s string) error { *c = append(*c, s); return nil }
+
+type ukiESPFlags struct {
+	kernel, initrd, rootfs, comp, osRelease, uname, stub, sdboot *string
+	keys, enroll, extend, name, outDir, outImg                   *string
+	timeout                                                      *int
+	allowInvalid                                                 *bool
+	cmdlines                                                     cmdlines
+}
+
+func newUKIESPFlags(fs *flag.FlagSet) *ukiESPFlags {
+	f := &ukiESPFlags{
+		kernel:    fs.String("kernel", "", "kernel image (vmlinuz); default: <rootfs>/boot/vmlinuz"),
+		initrd:    fs.String("initrd", "", "initrd for the UKIs (or give --rootfs to pack one)"),
+		rootfs:    fs.String("rootfs", "", "root file system to pack into the initrd (minus /sys /proc /dev /run /tmp)"),
+		comp:      fs.String("compression", string(initrd.Zstd), "initrd compression with --rootfs: zstd or gzip"),
+		osRelease: fs.String("os-release", "", "os-release for .osrel; default: <rootfs>/etc/os-release"),
+		uname:     fs.String("uname", "", "kernel release for .uname (optional)"),
+		stub:      fs.String("stub", defaultStub, "systemd-stub EFI image"),
+		sdboot:    fs.String("systemd-boot", defaultSDBoot, "unsigned systemd-boot EFI image, signed into EFI/BOOT/BOOTX64.EFI"),
+		keys:      fs.String("keys", "", "key tree (canvos genkey): private-keys/db.key signs, private-keys/tpm2-pcr-private.pem (optional) signs the PCR policy, enrollment/{PK,KEK,db}.auth are auto-enrolled; PK.key and KEK.key are not needed"),
+		enroll:    fs.String("secure-boot-enroll", uki.EnrollManual, "systemd-boot secure-boot-enroll: force (CanvOS AUTO_ENROLL_SECUREBOOT_KEYS=true), manual or off"),
+		extend:    fs.String("extend-cmdline", uki.DefaultExtendCmdline, "appended to every --cmdline (CanvOS CMDLINE)"),
+		name:      fs.String("name", "canvos", "UKI file name in EFI/Linux (name.efi, name-1.efi, …)"),
+		outDir:    fs.String("out-dir", "", "write the ESP tree to this (new or empty) directory"),
+		outImg:    fs.String("out-img", "", "write the ESP as a FAT image file"),
+		timeout:   fs.Int("timeout", 5, "boot menu timeout in seconds"),
+		allowInvalid: fs.Bool("sign-with-expired-cert", false,
+			"sign even though db.pem is expired or not yet valid (firmware with a clock may refuse the images)"),
+	}
+	fs.Var(&f.cmdlines, "cmdline", "kernel command line of one boot entry (repeatable)")
+	return f
+}
+
+func runUKIESP(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "uki-esp")
+	f := newUKIESPFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *f.outDir == "" && *f.outImg == "" {
+		return usererr.New("--out-dir/--out-img", "", "at least one output")
+	}
+	o, closeInputs, err := f.options(e)
+	if err != nil {
+		return err
+	}
+	defer closeInputs()
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if *f.outDir != "" {
+		if err := emptyDir("--out-dir", *f.outDir); err != nil {
+			return err
+		}
+	}
+	epoch, err := espEpoch(*f.rootfs)
+	if err != nil {
+		return err
+	}
+	if *f.rootfs != "" {
+		tmp, err := packInitrd(e, *f.rootfs, *f.comp)
+		if err != nil {
+			return err
+		}
+		defer tmp.Close()
+		defer os.Remove(tmp.Name())
+		o.UKI.Initrd = tmp.SectionReader
+	}
+	dir := *f.outDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "canvos-esp-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	if err := uki.WriteESP(dir, o); err != nil {
+		return err
+	}
+	if *f.outImg != "" {
+		if err := uki.WriteESPImage(ctx, dir, *f.outImg, epoch); err != nil {
+			return err
+		}
+		e.printf("uki-esp: wrote %s", *f.outImg)
+	}
+	return nil
+}
+
+// options reads and checks every input before anything is written.
+func (f *ukiESPFlags) options(e *env) (uki.ESPOptions, func(), error) {
+	var closers []func() error
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	o := uki.ESPOptions{
+		Entries: uki.Entries(*f.name, f.cmdlines, *f.extend),
+		Enroll:  *f.enroll,
+		Timeout: *f.timeout,
+		UKI:     uki.Options{Uname: *f.uname, Printf: e.printf},
+	}
+	fail := func(err error) (uki.ESPOptions, func(), error) { closeAll(); return uki.ESPOptions{}, func() {}, err }
+	var err error
+	if *f.keys == "" {
+		return fail(usererr.New("--keys", "", "a key tree directory (canvos genkey)"))
+	}
+	if o.Keys, err = loadSigningTree(*f.keys); err != nil {
+		return fail(err)
+	}
+	if err := uki.CheckValidity(o.Keys.DB.Certificate(), time.Now()); err != nil && !*f.allowInvalid {
+		return fail(usererr.Newf("--keys", "%v (override with --sign-with-expired-cert)", err))
+	}
+	o.UKI.PCRKey = o.Keys.PCR
+	if o.UKI.Stub, err = readInput("--stub", *f.stub); err != nil {
+		return fail(err)
+	}
+	if *f.osRelease == "" && *f.rootfs != "" {
+		*f.osRelease = inRootfs(*f.rootfs, "etc/os-release")
+	}
+	if *f.osRelease != "" {
+		if o.UKI.OSRelease, err = readInput("--os-release", *f.osRelease); err != nil {
+			return fail(err)
+		}
+	}
+	if *f.kernel == "" && *f.rootfs != "" {
+		*f.kernel = inRootfs(*f.rootfs, "boot/vmlinuz")
+	}
+	kf, err := openSection("--kernel", *f.kernel)
+	if err != nil {
+		return fail(err)
+	}
+	closers = append(closers, kf.Close)
+	o.UKI.Kernel = kf.SectionReader
+	sd, err := openSection("--systemd-boot", *f.sdboot)
+	if err != nil {
+		return fail(err)
+	}
+	closers = append(closers, sd.Close)
+	o.BootLoader = sd.SectionReader
+	switch {
+	case (*f.initrd == "") == (*f.rootfs == ""):
+		return fail(usererr.New("--initrd/--rootfs", *f.initrd+*f.rootfs, "exactly one of them"))
+	case *f.initrd != "":
+		inf, err := openSection("--initrd", *f.initrd)
+		if err != nil {
+			return fail(err)
+		}
+		closers = append(closers, inf.Close)
+		o.UKI.Initrd = inf.SectionReader
+	default:
+		// validated now, packed by runUKIESP once every check passed
+		if _, err := initrdOptions(e, *f.rootfs, *f.comp); err != nil {
+			return fail(err)
+		}
+	}
+	return o, closeAll, nil
+}
+
+// packInitrd packs rootfs into a temporary initrd file.
+func packInitrd(e *env, rootfs, comp string) (sectionFile, error) {
+	o, err := initrdOptions(e, rootfs, comp)
+	if err != nil {
+		return sectionFile{}, err
+	}
+	f, err := os.CreateTemp("", "canvos-initrd-")
+	if err != nil {
+		return sectionFile{}, err
+	}
+	if err := initrd.Write(f, o); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return sectionFile{}, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return sectionFile{}, err
+	}
+	return sectionFile{File: f, SectionReader: io.NewSectionReader(f, 0, st.Size())}, nil
+}
+
+// emptyDir accepts a missing or empty directory and creates it.
+func emptyDir(flag, dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return os.MkdirAll(dir, 0o755)
+	case err != nil:
+		return inputErr(flag, dir, err)
+	case len(entries) > 0:
+		return usererr.Newf(flag, "%s is not empty", dir)
+	}
+	return nil
+}
+
+// espEpoch stamps the FAT image: SOURCE_DATE_EPOCH, else the rootfs'
+// os-release time, else the FAT epoch (sourceDateEpoch finds no os-release
+// under /dev/null).
+func espEpoch(rootfs string) (int64, error) {
+	if rootfs == "" {
+		rootfs = os.DevNull
+	}
+	return sourceDateEpoch(rootfs)
+}
+
+// loadSigningTree reads what an ESP build needs of a key tree, and no more:
+// the db key pair, the PCR key when present, the enrollment files and the
+// PK and KEK certificates that check them. PK.key and KEK.key can stay
+// offline (CanvOS' guidance). Each .auth must be signed by its parent
+// certificate over exactly its .esl, so what systemd-boot enrolls is what
+// ESPOptions.Validate checked.
+func loadSigningTree(dir string) (*secureboot.Tree, error) {
+	read := func(rel string) ([]byte, error) { return readInput("--keys", filepath.Join(dir, rel)) }
+	keyPEM, err := read(secureboot.KeyPath(secureboot.DB))
+	if err != nil {
+		return nil, err
+	}
+	certPEM, err := read(secureboot.CertPath(secureboot.DB))
+	if err != nil {
+		return nil, err
+	}
+	t := &secureboot.Tree{}
+	if t.DB, err = secureboot.ParseKey(filepath.Join(dir, secureboot.KeyPath(secureboot.DB)), keyPEM, certPEM); err != nil {
+		return nil, err
+	}
+	if pcr, err := os.ReadFile(filepath.Join(dir, secureboot.PCRKeyPath)); err == nil {
+		if t.PCR, err = secureboot.ParsePrivateKey(filepath.Join(dir, secureboot.PCRKeyPath), pcr); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if t.Enrollment, err = secureboot.LoadEnrollment(dir); err != nil {
+		return nil, err
+	}
+	certs := map[secureboot.Hierarchy]*x509.Certificate{secureboot.DB: t.DB.Certificate()}
+	for _, h := range []secureboot.Hierarchy{secureboot.PK, secureboot.KEK} {
+		b, err := read(secureboot.CertPath(h))
+		if err != nil {
+			return nil, err
+		}
+		if certs[h], err = parseCertPEM(filepath.Join(dir, secureboot.CertPath(h)), b); err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range []secureboot.Hierarchy{secureboot.PK, secureboot.KEK, secureboot.DB} {
+		payload, _, err := secureboot.VerifyAuth(h, t.Enrollment[h].Auth, certs[h.Parent()])
+		if err != nil {
+			return nil, usererr.Newf("--keys", "%s: %v", secureboot.AuthPath(h), err)
+		}
+		if !bytes.Equal(payload, t.Enrollment[h].ESL) {
+			return nil, usererr.Newf("--keys", "%s does not carry %s", secureboot.AuthPath(h), secureboot.ESLPath(h))
+		}
+	}
+	return t, nil
+}
+
+func parseCertPEM(name string, b []byte) (*x509.Certificate, error) {
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, usererr.New(name, "no PEM CERTIFICATE", "a PEM X.509 certificate")
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, usererr.Newf(name, "parse certificate: %v", err)
+	}
+	return c, nil
+}
+
+// inRootfs resolves rel inside root the way the booted system would:
+// symlinks of the last component (/boot/vmlinuz -> vmlinuz-6.1…,
+// /etc/os-release -> ../usr/lib/os-release), absolute ones relative to root,
+// never escaping it.
+func inRootfs(root, rel string) string {
+	p := filepath.Join("/", rel)
+	for range 40 { // symlink loop limit, as the kernel's
+		full := filepath.Join(root, p)
+		target, err := os.Readlink(full)
+		if err != nil {
+			return full // not a link (or missing: openSection names it)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		p = filepath.Join("/", target)
+	}
+	return filepath.Join(root, p)
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+
+	"dagger/canvos/internal/dagger"
+	"dagger/canvos/uki"
+)
+
+// Paths inside the worker container for uki.
+const (
+	ukiRootfs = "/in/rootfs"
+	ukiKeys   = "/in/keys"
+	ukiOut    = "/out"
+)
+
+// Uki builds the Trusted Boot boot files from a root file system, like the
+// UKI build inside CanvOS +uki-iso and +build-provider-trustedboot-image:
+// the rootfs (minus /sys /proc /dev /run /tmp) packed into a zstd initrd,
+// one UKI per command line in EFI/Linux (kernel from /boot/vmlinuz,
+// os-release, signed PCR 11 policy when pcrKey is given), systemd-boot as
+// EFI/BOOT/BOOTX64.EFI, all signed with the db key, loader/loader.conf and
+// loader/keys/auto/{PK,KEK,db}.auth. Returns a directory with esp/ and,
+// with espImage, esp.img. Private keys enter only as secrets: mounted on
+// tmpfs for the one exec that signs, never in a layer, argv or log.
+func (m *Canvos) Uki(
+	ctx context.Context,
+	// Root file system to boot (e.g. the installer or provider rootfs); give this or rootfsImage
+	// +optional
+	rootfs *dagger.Directory,
+	// Container whose file system is the root file system to boot; give this or rootfs
+	// +optional
+	rootfsImage *dagger.Container,
+	// Key tree from uki-genkey or CanvOS secure-boot/: public-keys/ and enrollment/ are read; private-keys/ is never uploaded
+	// +ignore=["private-keys"]
+	keys *dagger.Directory,
+	// db private key (secure-boot/private-keys/db.key): signs the UKIs and systemd-boot
+	dbKey *dagger.Secret,
+	// TPM PCR policy key (secure-boot/private-keys/tpm2-pcr-private.pem): adds the signed PCR 11 policy (.pcrsig) that TPM-sealed disks unlock with
+	// +optional
+	pcrKey *dagger.Secret,
+	// Kernel command lines, one boot entry each; default the Kairos UKI command line
+	// +optional
+	cmdline []string,
+	// Appended to every command line; default CMDLINE from .arg (stylus.registration)
+	// +optional
+	extendCmdline string,
+	// systemd-boot secure-boot-enroll: force, manual or off; default force when AUTO_ENROLL_SECUREBOOT_KEYS=true, else manual
+	// +optional
+	secureBootEnroll string,
+	// Also return the ESP as a FAT image, esp.img
+	// +optional
+	espImage bool,
+	// SOURCE_DATE_EPOCH for the initrd and FAT time stamps; default the rootfs' os-release time
+	// +optional
+	sourceDateEpoch string,
+) (*dagger.Directory, error) {
+	cfg, err := m.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case (rootfs == nil) == (rootfsImage == nil):
+		return nil, errors.New("uki: give exactly one of rootfs and rootfs-image")
+	case rootfsImage != nil:
+		rootfs = rootfsImage.Rootfs()
+	}
+	if len(cmdline) == 0 {
+		cmdline = []string{uki.DefaultCmdline}
+	}
+	if secureBootEnroll == "" {
+		secureBootEnroll = uki.EnrollModeFor(cfg.AutoEnrollSecureBoot)
+	}
+	if _, err := uki.ParseEnrollMode(secureBootEnroll); err != nil {
+		return nil, err
+	}
+	args := []string{"canvos", "uki-esp", "--rootfs", ukiRootfs, "--keys", ukiKeys,
+		"--extend-cmdline", cmp.Or(extendCmdline, cfg.Cmdline, uki.DefaultExtendCmdline),
+		"--secure-boot-enroll", secureBootEnroll, "--out-dir", ukiOut + "/esp"}
+	for _, c := range cmdline {
+		args = append(args, "--cmdline", c)
+	}
+	if espImage {
+		args = append(args, "--out-img", ukiOut+"/esp.img")
+	}
+	ctr := m.worker().
+		WithExec([]string{"sh", "-c", aptInstall, "sh", "systemd-boot-efi"}). // the stub and systemd-boot
+		WithMountedDirectory(ukiRootfs, rootfs, dagger.ContainerWithMountedDirectoryOpts{ReadOnly: true}).
+		WithMountedDirectory(ukiKeys+"/public-keys", keys.Directory("public-keys")).
+		WithMountedDirectory(ukiKeys+"/enrollment", keys.Directory("enrollment")).
+		WithMountedSecret(ukiKeys+"/private-keys/db.key", dbKey, dagger.ContainerWithMountedSecretOpts{Mode: 0o600})
+	if pcrKey != nil {
+		ctr = ctr.WithMountedSecret(ukiKeys+"/private-keys/tpm2-pcr-private.pem", pcrKey, dagger.ContainerWithMountedSecretOpts{Mode: 0o600})
+	}
+	if sourceDateEpoch != "" {
+		ctr = ctr.WithEnvVariable("SOURCE_DATE_EPOCH", sourceDateEpoch)
+	}
+	return ctr.WithExec(args).Directory(ukiOut), nil
+}

@@ -1,0 +1,152 @@
+package uki_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/pe"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"dagger/canvos/secureboot"
+	"dagger/canvos/secureboot/sbtest"
+	"dagger/canvos/testutil"
+	"dagger/canvos/uki"
+	"dagger/canvos/usererr"
+)
+
+const sdBootPath = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+
+func espOptions(t testing.TB, o uki.Options, enroll string) uki.ESPOptions {
+	t.Helper()
+	sd, err := os.ReadFile(testutil.RequireFile(t, sdBootPath))
+	require.NoError(t, err)
+	o.Signer = nil
+	return uki.ESPOptions{
+		UKI:        o,
+		Entries:    uki.Entries("canvos", []string{"console=ttyS0 panic=-1 quiet no_timer_check"}, uki.DefaultExtendCmdline),
+		BootLoader: reader(sd),
+		Keys:       sbtest.Tree(t),
+		Enroll:     enroll,
+		Timeout:    5,
+	}
+}
+
+func TestEntries(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, []uki.Entry{
+		{Name: "canvos", Cmdline: "a=1 stylus.registration"},
+		{Name: "canvos-1", Cmdline: "b=2 stylus.registration"},
+	}, uki.Entries("canvos", []string{"a=1", "b=2"}, "stylus.registration"))
+	require.Equal(t, []uki.Entry{{Name: "x", Cmdline: "a=1"}}, uki.Entries("x", []string{"a=1"}, ""))
+	require.Equal(t, uki.EnrollForce, uki.EnrollModeFor(true))
+	require.Equal(t, uki.EnrollManual, uki.EnrollModeFor(false))
+}
+
+func TestESPValidate(t *testing.T) {
+	t.Parallel()
+	other, err := otherTree()
+	require.NoError(t, err)
+	good := espOptions(t, testOptions(t), uki.EnrollForce)
+	cases := map[string]func(o *uki.ESPOptions){
+		"no entries":     func(o *uki.ESPOptions) { o.Entries = nil },
+		"duplicate name": func(o *uki.ESPOptions) { o.Entries = append(o.Entries, o.Entries[0]) },
+		"bad enroll":     func(o *uki.ESPOptions) { o.Enroll = "if-safe" },
+		"stub not a PE":  func(o *uki.ESPOptions) { o.UKI.Stub = []byte("MZ") },
+		"foreign db": func(o *uki.ESPOptions) {
+			o.Keys = &secureboot.Tree{Keys: sbtest.Tree(t).Keys, Enrollment: other.Enrollment}
+		},
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			o := good
+			mutate(&o)
+			dir := t.TempDir()
+			require.ErrorIs(t, uki.WriteESP(dir, o), usererr.ErrInvalid)
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			require.Empty(t, entries, "nothing written on bad input")
+		})
+	}
+}
+
+// TestESPTree: the tree has the signed boot loader, one signed UKI per
+// entry with the extended command line, loader.conf and our .auth files;
+// its FAT image passes fsck.fat, holds the same bytes and is reproducible.
+func TestESPTree(t *testing.T) {
+	t.Parallel()
+	testutil.RequireTool(t, "sbverify", "mkfs.fat", "mcopy", "mmd", "fsck.fat")
+	dir := t.TempDir()
+	o := espOptions(t, testOptions(t), uki.EnrollForce)
+	require.NoError(t, uki.WriteESP(dir, o))
+
+	var files []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, rel)
+		}
+		return err
+	})
+	require.Equal(t, []string{
+		"EFI/BOOT/BOOTX64.EFI", "EFI/Linux/canvos.efi",
+		"loader/keys/auto/KEK.auth", "loader/keys/auto/PK.auth", "loader/keys/auto/db.auth", "loader/loader.conf",
+	}, files)
+	conf, err := os.ReadFile(filepath.Join(dir, "loader/loader.conf"))
+	require.NoError(t, err)
+	require.Equal(t, "timeout 5\neditor no\nsecure-boot-enroll force\n", string(conf))
+	for h, name := range map[secureboot.Hierarchy]string{secureboot.PK: "PK", secureboot.KEK: "KEK", secureboot.DB: "db"} {
+		b, err := os.ReadFile(filepath.Join(dir, "loader/keys/auto", name+".auth"))
+		require.NoError(t, err)
+		require.Equal(t, sbtest.Tree(t).Enrollment[h].Auth, b, name)
+	}
+	db := writeTemp(t, "db.pem", secureboot.CertPEM(sbtest.Tree(t).DB.Certificate()))
+	for _, p := range []string{"EFI/BOOT/BOOTX64.EFI", "EFI/Linux/canvos.efi"} {
+		out, err := exec.Command("sbverify", "--cert", db, filepath.Join(dir, p)).CombinedOutput()
+		require.NoError(t, err, "%s: %s", p, out)
+	}
+	f, err := pe.Open(filepath.Join(dir, "EFI/Linux/canvos.efi"))
+	require.NoError(t, err)
+	defer f.Close()
+	cmdline, err := io.ReadAll(f.Section(".cmdline").Open())
+	require.NoError(t, err)
+	require.Equal(t, "console=ttyS0 panic=-1 quiet no_timer_check stylus.registration", string(cmdline[:f.Section(".cmdline").VirtualSize]))
+
+	img := filepath.Join(t.TempDir(), "esp.img")
+	require.NoError(t, uki.WriteESPImage(context.Background(), dir, img, sbtest.Epoch.Unix()))
+	out, err := exec.Command("fsck.fat", "-n", img).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	got := filepath.Join(t.TempDir(), "got.efi")
+	out, err = exec.Command("mcopy", "-i", img, "::/EFI/Linux/canvos.efi", got).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	want, err := os.ReadFile(filepath.Join(dir, "EFI/Linux/canvos.efi"))
+	require.NoError(t, err)
+	gotB, err := os.ReadFile(got)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(want, gotB), "UKI differs after mcopy round trip")
+
+	time.Sleep(1100 * time.Millisecond) // a clock-stamped FAT field would differ now
+	img2 := filepath.Join(t.TempDir(), "esp.img")
+	require.NoError(t, uki.WriteESPImage(context.Background(), dir, img2, sbtest.Epoch.Unix()))
+	require.Equal(t, fileSum(t, img), fileSum(t, img2), "ESP image not reproducible")
+	out, err = exec.Command("mdir", "-i", img, "-/", "::/").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for _, n := range []string{"BOOTX64", "canvos", "loader", "KEK"} {
+		require.True(t, slices.ContainsFunc(strings.Split(string(out), "\n"), func(l string) bool { return strings.Contains(l, n) }), "mdir lacks %s:\n%s", n, out)
+	}
+}
+
+func fileSum(t testing.TB, p string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	return sha256.Sum256(b)
+}
