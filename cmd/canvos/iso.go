@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"os"
+
+	"dagger/canvos/installer/iso"
+	"dagger/canvos/usererr"
+)
+
+func init() {
+	register(command{name: "iso", summary: "build the installer ISO (+ .sha256) from an installer rootfs", run: runISO})
+}
+
+// biosFallback is the worker's grub-pc-bin, used when the rootfs ships no
+// GRUB for i386-pc.
+const biosFallback = "/usr/lib/grub/i386-pc"
+
+func runISO(ctx context.Context, e *env, args []string) error {
+	var o iso.Options
+	var comp, table string
+	fs := newFlags(e, "iso")
+	fs.StringVar(&o.Rootfs, "rootfs", "", "installer rootfs directory (Kairos layout: /boot/vmlinuz, /boot/initrd)")
+	fs.StringVar(&o.OutPath, "out", "", "ISO to write (FILE.iso; FILE.iso.sha256 is written beside it)")
+	fs.StringVar(&o.UserData, "user-data", "", "#cloud-config user-data to embed")
+	fs.StringVar(&o.UserDataPath, "user-data-path", "config.yaml", "ISO path of the user-data: config.yaml (Kairos, AuroraBoot, CanvOS UKI) or files-iso/config.yaml (CanvOS non-UKI)")
+	fs.StringVar(&o.ContentDir, "content", "", "directory of content bundles (*.zst) → /opt/spectrocloud/content/<name>_partNN")
+	fs.StringVar(&o.ClusterConfig, "cluster-config", "", "SPC file → /opt/spectrocloud/clusterconfig/spc.tgz")
+	fs.StringVar(&o.EdgeConfig, "edge-config", "", "edge custom config → /.edge_custom_config.yaml")
+	fs.StringVar(&o.LocalUI, "local-ui", "", "local-ui tar, extracted into the rootfs /opt/spectrocloud")
+	fs.StringVar(&o.Overlay, "overlay", "", "directory copied onto the ISO root")
+	fs.StringVar(&o.Label, "label", iso.DefaultLabel, "ISO volume label")
+	fs.BoolVar(&o.Interactive, "force-interactive", false, "boot the interactive installer by default (FORCE_INTERACTIVE_INSTALL)")
+	fs.BoolVar(&o.Debug, "debug", false, "add debug kernel arguments (DEBUG)")
+	fs.StringVar(&comp, "compression", string(iso.CompZstd), "squashfs compression: zstd, xz, gzip, lz4, none")
+	fs.IntVar(&o.Level, "compression-level", 0, "compression level (zstd 1–22, default 3; gzip 1–9)")
+	fs.StringVar(&o.Boot.Shim, "shim", "", "signed shim (default: from the rootfs)")
+	fs.StringVar(&o.Boot.GrubEFI, "grub-efi", "", "signed GRUB EFI binary (default: from the rootfs, CD variant first)")
+	fs.StringVar(&o.Boot.MokMgr, "mokmanager", "", "MokManager EFI binary (default: from the rootfs, optional)")
+	fs.StringVar(&o.Boot.GrubBIOS, "grub-bios", "", "GRUB i386-pc directory (default: the rootfs', else "+biosFallback+")")
+	fs.StringVar(&table, "partition-table", string(iso.TableGPT), "hybrid partition table for USB boot: gpt (protective MBR + GPT ESP, AuroraBoot's layout) or mbr (active 0xEF partition)")
+	fs.StringVar(&o.ScratchDir, "scratch", "", "scratch directory (default: the system temp dir)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.Rootfs == "" || o.OutPath == "" {
+		return usererr.New("--rootfs/--out", "", "both are required")
+	}
+	o.Compression = iso.Compression(comp)
+	o.PartitionTable = iso.PartitionTable(table)
+	o.BIOSFallback = biosFallback
+	o.Printf = e.printf
+	epoch, err := sourceDateEpoch(o.Rootfs)
+	if err != nil {
+		return err
+	}
+	o.Epoch = epoch
+	if o.ScratchDir == "" {
+		o.ScratchDir = os.TempDir()
+	}
+	res, err := iso.BuildISO(ctx, o)
+	if err != nil {
+		return err
+	}
+	e.printf("iso: %s (%d bytes, sha256 %s)", res.Path, res.Size, hex.EncodeToString(res.SHA256[:]))
+	return nil
+}

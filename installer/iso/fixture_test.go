@@ -1,0 +1,131 @@
+package iso
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"dagger/canvos/testutil"
+)
+
+const testEpoch = 1700000000
+
+// standInRootfs builds an installer rootfs the way the Kairos image lays it
+// out: /boot/vmlinuz + /boot/initrd (Debian kernel, a live initramfs that
+// finds the ISO by label), the Debian boot files, a marker file, and entries
+// whose metadata the squashfs must keep: owners, setuid, symlinks (also
+// absolute and dangling), hardlinks, xattrs, a FIFO.
+func standInRootfs(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		testutil.Missing(t, "stand-in rootfs needs root (chown, mknod)")
+	}
+	k := testutil.DebianKernel(t)
+	initrd := testutil.LiveInitramfs(t, k, DefaultLabel)
+	root := t.TempDir()
+	mk := func(p string, data string, mode os.FileMode) string {
+		full := filepath.Join(root, p)
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
+		require.NoError(t, os.WriteFile(full, []byte(data), mode))
+		require.NoError(t, os.Chmod(full, mode))
+		return full
+	}
+	kb, err := os.ReadFile(k.Vmlinuz)
+	require.NoError(t, err)
+	mk("boot/vmlinuz-"+k.Release, string(kb), 0o644)
+	require.NoError(t, os.Symlink("/boot/vmlinuz-"+k.Release, filepath.Join(root, "boot/vmlinuz")))
+	ib, err := os.ReadFile(initrd)
+	require.NoError(t, err)
+	mk("boot/initrd", string(ib), 0o644)
+	testutil.BootFilesInto(t, root)
+	mk("etc/canvos-marker", "squashfs-ok", 0o644)
+	mk("etc/os-release", "ID=kairos\n", 0o644)
+	mk("opt/spectrocloud/bin/agent-ui", "old", 0o700) // replaced by the local-ui tar
+	owned := mk("home/kairos/owned", "x", 0o640)
+	require.NoError(t, os.Lchown(owned, 1234, 5678))
+	mk("usr/bin/suid", "#!/bin/sh\n", os.ModeSetuid|0o755)
+	require.NoError(t, os.Symlink("../bin/suid", filepath.Join(root, "usr/lib/rel-link")))
+	require.NoError(t, os.Symlink("/nowhere", filepath.Join(root, "usr/lib/dangling")))
+	require.NoError(t, os.Link(filepath.Join(root, "etc/canvos-marker"), filepath.Join(root, "etc/marker-hardlink")))
+	capFile := mk("usr/bin/capped", "bin", 0o755)
+	out, err := exec.Command("setfattr", "-n", "user.canvos", "-v", "kept", capFile).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.NoError(t, exec.Command("mkfifo", filepath.Join(root, "run-fifo")).Run())
+	return root
+}
+
+// localUITar writes a tar like CanvOS' local-ui.tar (extracted into
+// /opt/spectrocloud).
+func localUITar(t *testing.T) string {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	add := func(h *tar.Header, data string) {
+		h.Size = int64(len(data))
+		require.NoError(t, tw.WriteHeader(h))
+		_, err := tw.Write([]byte(data))
+		require.NoError(t, err)
+	}
+	add(&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755}, "")
+	add(&tar.Header{Name: "./ui/", Typeflag: tar.TypeDir, Mode: 0o750, Uid: 2000, Gid: 2000}, "")
+	add(&tar.Header{Name: "./ui/index.html", Typeflag: tar.TypeReg, Mode: 0o644, Uid: 2000, Gid: 2000}, "<html>local-ui</html>")
+	add(&tar.Header{Name: "./ui/latest", Typeflag: tar.TypeSymlink, Linkname: "index.html", Mode: 0o777}, "")
+	add(&tar.Header{Name: "./bin/agent-ui", Typeflag: tar.TypeReg, Mode: 0o755}, "#!/bin/sh\n")
+	require.NoError(t, tw.Close())
+	p := filepath.Join(t.TempDir(), "local-ui.tar")
+	require.NoError(t, os.WriteFile(p, b.Bytes(), 0o644))
+	return p
+}
+
+// payload is a full set of optional inputs.
+type payload struct{ userData, content, spc, edge, localUI, overlay string }
+
+func testPayload(t *testing.T) payload {
+	t.Helper()
+	dir := t.TempDir()
+	w := func(p, data string) string {
+		full := filepath.Join(dir, p)
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
+		require.NoError(t, os.WriteFile(full, []byte(data), 0o644))
+		return full
+	}
+	w("content/core-images.zst", "bundle-bytes")
+	w("overlay/extra/README", "from overlay")
+	return payload{
+		userData: w("user-data", "#cloud-config\nstylus:\n  site:\n    paletteEndpoint: api.example.com\n"),
+		content:  filepath.Join(dir, "content"),
+		spc:      w("spc.tgz", "spc"),
+		edge:     w("edge.yaml", "content:\n  signing: {}\n"),
+		localUI:  localUITar(t),
+		overlay:  filepath.Join(dir, "overlay"),
+	}
+}
+
+func (p payload) apply(o Options) Options {
+	o.UserData, o.ContentDir, o.ClusterConfig, o.EdgeConfig, o.LocalUI, o.Overlay = p.userData, p.content, p.spc, p.edge, p.localUI, p.overlay
+	return o
+}
+
+func baseOptions(t *testing.T, rootfs string) Options {
+	return Options{
+		Rootfs:     rootfs,
+		OutPath:    filepath.Join(t.TempDir(), "installer.iso"),
+		ScratchDir: t.TempDir(),
+		Epoch:      testEpoch,
+		Printf:     t.Logf,
+	}
+}
+
+func build(t *testing.T, o Options) Result {
+	t.Helper()
+	testutil.RequireTool(t, "mksquashfs", "mkfs.fat", "mmd", "mcopy", "grub-mkimage")
+	res, err := BuildISO(context.Background(), o)
+	require.NoError(t, err)
+	return res
+}

@@ -1,0 +1,274 @@
+package iso
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"dagger/canvos/usererr"
+)
+
+// ISO paths of the Kairos live layout (what AuroraBoot writes and the Kairos
+// initramfs and CanvOS' grub.cfg read) and of CanvOS' payload (canvos.md §12).
+const (
+	isoKernel        = "boot/kernel"
+	isoInitrd        = "boot/initrd"
+	isoSquashfs      = "rootfs.squashfs"
+	isoGrubCfg       = "boot/grub2/grub.cfg"
+	isoGrubStubDeb   = "boot/grub/grub.cfg"
+	isoGrubStubEFI   = "EFI/BOOT/grub.cfg"
+	isoBIOSImage     = "boot/grub2/i386-pc/eltorito.img"
+	isoESP           = "boot/efiboot.img"
+	isoBootCatalog   = "boot/boot.catalog"
+	isoContentDir    = "opt/spectrocloud/content"
+	isoSPC           = "opt/spectrocloud/clusterconfig/spc.tgz"
+	isoEdgeConfig    = ".edge_custom_config.yaml"
+	defaultUserData  = "config.yaml"
+	rootfsKernel     = "boot/vmlinuz"
+	rootfsInitrd     = "boot/initrd"
+	localUIDest      = "opt/spectrocloud"
+	cloudConfigMagic = "#cloud-config"
+)
+
+var isoGrubStubs = []string{isoGrubStubDeb, isoGrubStubEFI}
+
+// inputs are the validated, resolved inputs of one build: everything that can
+// be wrong with what the user gave is found here, before anything is written.
+type inputs struct {
+	kernel, initrd string
+	boot           bootSet
+	userData       []byte
+	content        []string // bundle paths, sorted
+	localUI        []uiEntry
+	overlay        []string // files and dirs under Options.Overlay, sorted, relative
+}
+
+// labelRE: ISO 9660 d-characters, at most 32 (the PVD volume identifier).
+var labelRE = regexp.MustCompile(`^[A-Z0-9_]{1,32}$`)
+
+// check validates o and resolves every input. It reads but never writes.
+func check(o Options) (inputs, error) {
+	var in inputs
+	if fi, err := os.Stat(o.Rootfs); err != nil || !fi.IsDir() {
+		return in, usererr.New("--rootfs", o.Rootfs, "an existing directory")
+	}
+	if o.OutPath == "" || !strings.HasSuffix(o.OutPath, ".iso") {
+		return in, usererr.New("--out", o.OutPath, "a file name ending in .iso")
+	}
+	if fi, err := os.Stat(filepath.Dir(o.OutPath)); err != nil || !fi.IsDir() {
+		return in, usererr.New("--out", o.OutPath, "a file in an existing directory")
+	}
+	if fi, err := os.Stat(o.ScratchDir); err != nil || !fi.IsDir() {
+		return in, usererr.New("--scratch", o.ScratchDir, "an existing directory")
+	}
+	if !labelRE.MatchString(o.Label) {
+		return in, usererr.New("--label", o.Label, "1–32 characters A–Z, 0–9, _")
+	}
+	if o.PartitionTable != TableGPT && o.PartitionTable != TableMBR {
+		return in, usererr.New("--partition-table", string(o.PartitionTable), usererr.OneOf(string(TableGPT), string(TableMBR)))
+	}
+	if err := checkCompression(o.Compression, o.Level); err != nil {
+		return in, err
+	}
+	var err error
+	if in.kernel, err = rootfsFile(o.Rootfs, rootfsKernel, "kernel"); err != nil {
+		return in, err
+	}
+	if in.initrd, err = rootfsFile(o.Rootfs, rootfsInitrd, "initrd"); err != nil {
+		return in, err
+	}
+	if in.boot, err = findBoot(o); err != nil {
+		return in, err
+	}
+	if in.userData, err = readUserData(o.UserData, o.UserDataPath); err != nil {
+		return in, err
+	}
+	if in.content, err = contentBundles(o.ContentDir); err != nil {
+		return in, err
+	}
+	for _, f := range []struct{ flag, path string }{{"--cluster-config", o.ClusterConfig}, {"--edge-config", o.EdgeConfig}} {
+		if err := readable(f.flag, f.path); err != nil {
+			return in, err
+		}
+	}
+	if o.EdgeConfig != "" {
+		if err := yamlFile("--edge-config", o.EdgeConfig); err != nil {
+			return in, err
+		}
+	}
+	if o.LocalUI != "" {
+		if in.localUI, err = readLocalUI(o.LocalUI, o.Rootfs); err != nil {
+			return in, err
+		}
+	}
+	if in.overlay, err = overlayTree(o.Overlay); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+func checkCompression(c Compression, level int) error {
+	names := make([]string, len(Compressions))
+	for i, k := range Compressions {
+		names[i] = string(k)
+	}
+	found := false
+	for _, k := range Compressions {
+		found = found || k == c
+	}
+	if !found {
+		return usererr.New("--compression", string(c), usererr.OneOf(names...))
+	}
+	max, ok := map[Compression]int{CompZstd: 22, CompGzip: 9}[c]
+	if level != 0 && (!ok || level < 1 || level > max) {
+		return usererr.New("--compression-level", fmt.Sprint(level), "1–22 for zstd, 1–9 for gzip, 0 (the default) otherwise")
+	}
+	return nil
+}
+
+// rootfsFile resolves a Kairos boot file in the rootfs.
+func rootfsFile(root, p, what string) (string, error) {
+	host, err := regularInRoot(root, p)
+	if err != nil {
+		return "", usererr.Newf("--rootfs", "%s: no %s at /%s (Kairos layout): %v", root, what, p, err)
+	}
+	return host, nil
+}
+
+func readable(flag, p string) error {
+	if p == "" {
+		return nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return usererr.Newf(flag, "%v", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return usererr.New(flag, p, "a readable regular file")
+	}
+	return nil
+}
+
+// readUserData checks user-data the way the Kairos installer will read it:
+// a "#cloud-config" header and a YAML mapping.
+func readUserData(p, isoPath string) ([]byte, error) {
+	if p == "" {
+		return nil, nil
+	}
+	if isoPath != defaultUserData && isoPath != "files-iso/config.yaml" {
+		return nil, usererr.New("--user-data-path", isoPath, usererr.OneOf(defaultUserData, "files-iso/config.yaml"))
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, usererr.Newf("--user-data", "%v", err)
+	}
+	first, _, _ := bytes.Cut(b, []byte("\n"))
+	if strings.TrimSpace(string(first)) != cloudConfigMagic {
+		return nil, usererr.Newf("--user-data", "%s: first line must be %q", p, cloudConfigMagic)
+	}
+	if err := yamlMapping(b); err != nil {
+		return nil, usererr.Newf("--user-data", "%s: %v", p, err)
+	}
+	return b, nil
+}
+
+func yamlFile(flag, p string) error {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return usererr.Newf(flag, "%v", err)
+	}
+	if err := yamlMapping(b); err != nil {
+		return usererr.Newf(flag, "%s: %v", p, err)
+	}
+	return nil
+}
+
+func yamlMapping(b []byte) error {
+	var v any
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("not valid YAML: %w", err)
+	}
+	if _, ok := v.(map[string]any); !ok && v != nil {
+		return errors.New("not a YAML mapping")
+	}
+	return nil
+}
+
+// contentBundles lists the content bundles (CanvOS: content-*/*.zst). Anything
+// else in the directory is refused: a stray file would ship on the ISO.
+func contentBundles(dir string) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, usererr.Newf("--content", "%v", err)
+	}
+	var out []string
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".zst") {
+			return nil, usererr.New("--content", p, "content bundles only (regular *.zst files)")
+		}
+		if err := readable("--content", p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// overlayTree lists an overlay directory (files, dirs, symlinks), relative
+// and sorted.
+func overlayTree(dir string) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, usererr.New("--overlay", dir, "an existing directory")
+	}
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == dir {
+			return nil
+		}
+		if !d.IsDir() && !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+			return usererr.New("--overlay", p, "regular files, directories and symlinks")
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if reserved(rel) {
+			return usererr.New("--overlay", p, "files other than those canvos iso writes ("+usererr.OneOf(reservedISOPaths...)+", "+isoContentDir+"/)")
+		}
+		out = append(out, rel)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--overlay: %w", err)
+	}
+	return out, nil
+}
+
+// reservedISOPaths are written by canvos iso; an overlay may not replace
+// them (a CanvOS overlay's own boot/grub2/grub.cfg would silently drop the
+// generated menu).
+var reservedISOPaths = []string{isoKernel, isoInitrd, isoSquashfs, isoGrubCfg, isoGrubStubDeb, isoGrubStubEFI,
+	isoBIOSImage, isoESP, isoBootCatalog, isoSPC, isoEdgeConfig, defaultUserData, "files-iso/config.yaml"}
+
+func reserved(rel string) bool {
+	return slices.Contains(reservedISOPaths, rel) || strings.HasPrefix(rel, isoContentDir+"/")
+}

@@ -1,0 +1,159 @@
+package iso
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"dagger/canvos/usererr"
+)
+
+// minimalRootfs has what check needs: a kernel, an initrd and the Debian
+// boot files (contents do not matter before anything is built).
+func minimalRootfs(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, p := range []string{"boot/vmlinuz-6.1", "boot/initrd", "usr/lib/shim/shimx64.efi.signed",
+		"usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"} {
+		write(t, filepath.Join(root, p), "x")
+	}
+	require.NoError(t, os.Symlink("vmlinuz-6.1", filepath.Join(root, "boot/vmlinuz")))
+	return root
+}
+
+func write(t *testing.T, p, data string) string {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	require.NoError(t, os.WriteFile(p, []byte(data), 0o644))
+	return p
+}
+
+// TestBadInputs: every wrong input fails before anything is written, with an
+// input error that names the input.
+func TestBadInputs(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	// Root reads mode-0 files, so a directory stands for an unreadable file.
+	unreadable := filepath.Join(tmp, "unreadable")
+	require.NoError(t, os.Mkdir(unreadable, 0o755))
+	badContent := filepath.Join(tmp, "content")
+	write(t, filepath.Join(badContent, "bundle.zst"), "z")
+	write(t, filepath.Join(badContent, "notes.txt"), "stray")
+	cases := []struct {
+		name  string
+		edit  func(o *Options, root string)
+		names string
+	}{
+		{"missing kernel", func(o *Options, root string) { os.Remove(filepath.Join(root, "boot/vmlinuz-6.1")) }, "no kernel at /boot/vmlinuz"},
+		{"missing initrd", func(o *Options, root string) { os.Remove(filepath.Join(root, "boot/initrd")) }, "no initrd at /boot/initrd"},
+		{"missing shim", func(o *Options, root string) { os.Remove(filepath.Join(root, "usr/lib/shim/shimx64.efi.signed")) }, "shimx64.efi.signed"},
+		{"missing rootfs", func(o *Options, root string) { o.Rootfs = filepath.Join(root, "nope") }, "--rootfs"},
+		{"unreadable user-data", func(o *Options, _ string) { o.UserData = unreadable }, "--user-data"},
+		{"missing user-data", func(o *Options, _ string) { o.UserData = filepath.Join(tmp, "none") }, "--user-data"},
+		{"user-data not cloud-config", func(o *Options, _ string) { o.UserData = write(t, filepath.Join(tmp, "ud1"), "stylus: {}\n") }, `first line must be "#cloud-config"`},
+		{"user-data not YAML", func(o *Options, _ string) {
+			o.UserData = write(t, filepath.Join(tmp, "ud2"), "#cloud-config\nstylus: [\n")
+		}, "not valid YAML"},
+		{"user-data a list", func(o *Options, _ string) { o.UserData = write(t, filepath.Join(tmp, "ud3"), "#cloud-config\n- a\n") }, "not a YAML mapping"},
+		{"content with a non-bundle", func(o *Options, _ string) { o.ContentDir = badContent }, "notes.txt"},
+		{"edge config not YAML", func(o *Options, _ string) { o.EdgeConfig = write(t, filepath.Join(tmp, "edge"), "a: [\n") }, "--edge-config"},
+		{"missing cluster config", func(o *Options, _ string) { o.ClusterConfig = filepath.Join(tmp, "none.tgz") }, "--cluster-config"},
+		{"local-ui not a tar", func(o *Options, _ string) {
+			o.LocalUI = write(t, filepath.Join(tmp, "ui.tar"), "not a tar at all, just text that is long enough")
+		}, "--local-ui"},
+		{"bad label", func(o *Options, _ string) { o.Label = "cos live" }, "--label"},
+		{"bad partition table", func(o *Options, _ string) { o.PartitionTable = "apm" }, "--partition-table"},
+		{"bad compression", func(o *Options, _ string) { o.Compression = "brotli" }, "--compression"},
+		{"bad level", func(o *Options, _ string) { o.Level = 30 }, "--compression-level"},
+		{"out not .iso", func(o *Options, _ string) { o.OutPath = filepath.Join(filepath.Dir(o.OutPath), "x.img") }, "--out"},
+		{"out dir missing", func(o *Options, _ string) { o.OutPath = filepath.Join(tmp, "no/such/dir/x.iso") }, "--out"},
+		{"bad shim override", func(o *Options, _ string) { o.Boot.Shim = filepath.Join(tmp, "none.efi") }, "--shim"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			root := minimalRootfs(t)
+			outDir, scratch := t.TempDir(), t.TempDir()
+			o := Options{Rootfs: root, OutPath: filepath.Join(outDir, "out.iso"), ScratchDir: scratch, Epoch: testEpoch}
+			c.edit(&o, root)
+			_, err := BuildISO(context.Background(), o)
+			require.Error(t, err)
+			require.True(t, errors.Is(err, usererr.ErrInvalid), "not an input error: %v", err)
+			require.Contains(t, err.Error(), c.names)
+			for _, d := range []string{outDir, scratch} {
+				entries, err := os.ReadDir(d)
+				require.NoError(t, err)
+				require.Empty(t, entries, "something was written to %s", d)
+			}
+		})
+	}
+}
+
+func TestInRootFollowsLinksInsideTheRootfs(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	write(t, filepath.Join(root, "usr/lib/real/file"), "x")
+	require.NoError(t, os.Symlink("/usr/lib/real", filepath.Join(root, "usr/lib/abs")))
+	require.NoError(t, os.Symlink("../lib/abs/file", filepath.Join(root, "usr/lib/rel")))
+	require.NoError(t, os.Symlink("loop", filepath.Join(root, "loop")))
+	for _, c := range []struct{ in, want string }{
+		{"usr/lib/abs/file", "usr/lib/real/file"},
+		{"/usr/lib/rel", "usr/lib/real/file"},
+	} {
+		got, err := inRoot(root, c.in)
+		require.NoError(t, err, c.in)
+		require.Equal(t, filepath.Join(root, c.want), got)
+	}
+	_, err := inRoot(root, "loop")
+	require.ErrorContains(t, err, "too many levels")
+	_, err = inRoot(root, "usr/lib/missing")
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestFindBootPrefersOverridesThenRootfsThenFallback(t *testing.T) {
+	t.Parallel()
+	root := minimalRootfs(t)
+	fallback := t.TempDir()
+	for _, f := range biosImages {
+		write(t, filepath.Join(fallback, f), "x")
+	}
+	b, err := findBoot(Options{Rootfs: root, BIOSFallback: fallback})
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(root, "usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"), b.grubEFI)
+	require.Equal(t, fallback, b.biosDir)
+	require.False(t, b.biosFromRootfs)
+
+	for _, f := range biosImages {
+		write(t, filepath.Join(root, "usr/lib/grub/i386-pc", f), "x")
+	}
+	shim := write(t, filepath.Join(t.TempDir(), "my-shim.efi"), "x")
+	b, err = findBoot(Options{Rootfs: root, BIOSFallback: fallback, Boot: BootFiles{Shim: shim}})
+	require.NoError(t, err)
+	require.Equal(t, shim, b.shim)
+	require.Equal(t, filepath.Join(root, "usr/lib/grub/i386-pc"), b.biosDir)
+	require.True(t, b.biosFromRootfs)
+
+	b, err = findBoot(Options{Rootfs: minimalRootfs(t)})
+	require.NoError(t, err)
+	require.Empty(t, b.biosDir, "no BIOS files anywhere: UEFI-only")
+}
+
+func TestOverlayMayNotReplaceGeneratedFiles(t *testing.T) {
+	t.Parallel()
+	for _, rel := range []string{"boot/grub2/grub.cfg", "config.yaml", "opt/spectrocloud/content/x.zst_part00"} {
+		dir := t.TempDir()
+		write(t, filepath.Join(dir, rel), "x")
+		_, err := overlayTree(dir)
+		require.ErrorIs(t, err, usererr.ErrInvalid, rel)
+		require.ErrorContains(t, err, rel)
+	}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "extra/README"), "x")
+	got, err := overlayTree(dir)
+	require.NoError(t, err)
+	require.Equal(t, []string{"extra", "extra/README"}, got)
+}

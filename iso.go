@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+
+	"dagger/canvos/internal/dagger"
+)
+
+// isoInputs are the ISO inputs besides the rootfs: the payload CanvOS puts
+// on the ISO (canvos.md §9, §12) and the knobs of the canvos iso verb.
+type isoInputs struct {
+	name             string // file name without .iso
+	userData         *dagger.File
+	content          *dagger.Directory
+	clusterConfig    *dagger.File
+	edgeConfig       *dagger.File
+	localUI          *dagger.File
+	overlay          *dagger.Directory
+	forceInteractive bool
+	debug            bool
+	compression      string // empty: the CLI's default (zstd level 3)
+	partitionTable   string // empty: the CLI's default (gpt)
+	epoch            int
+}
+
+// Iso builds the installer ISO (CanvOS +iso / +build-iso) from an installer
+// rootfs, without privileges: rootfs.squashfs, GRUB for BIOS and the signed
+// shim + GRUB for UEFI from the rootfs, the user-data, content bundles, SPC,
+// edge config and local UI. The ISO boots as a CD and, written to a USB
+// stick, as a disk. Returns a directory with <ISO_NAME>.iso and its .sha256.
+func (m *Canvos) Iso(
+	ctx context.Context,
+	// Installer rootfs (installer-image's rootfs: /boot/vmlinuz, /boot/initrd, the boot files)
+	rootfs *dagger.Directory,
+	// ISO file name without .iso; ISO_NAME from the configuration when empty
+	// +optional
+	isoName string,
+	// #cloud-config user-data (CanvOS user-data), checked and put on the ISO as /config.yaml
+	// +optional
+	userData *dagger.File,
+	// Content bundles (*.zst) → /opt/spectrocloud/content/<name>_partNN
+	// +optional
+	content *dagger.Directory,
+	// Cluster profile (SPC, CLUSTERCONFIG) → /opt/spectrocloud/clusterconfig/spc.tgz
+	// +optional
+	clusterConfig *dagger.File,
+	// EDGE_CUSTOM_CONFIG → /.edge_custom_config.yaml
+	// +optional
+	edgeConfig *dagger.File,
+	// local-ui.tar, extracted into the squashfs' /opt/spectrocloud
+	// +optional
+	localUi *dagger.File,
+	// Files copied onto the ISO root
+	// +optional
+	overlay *dagger.Directory,
+	// Boot the interactive installer by default (FORCE_INTERACTIVE_INSTALL; also on when the configuration says so)
+	// +optional
+	forceInteractive bool,
+	// Debug kernel arguments (DEBUG; also on when the configuration says so)
+	// +optional
+	debug bool,
+	// squashfs compression: zstd (level 3), xz, gzip, lz4 or none
+	// +optional
+	// +default="zstd"
+	compression string,
+	// Partition table for USB boot: gpt (protective MBR + GPT ESP, AuroraBoot's layout) or mbr (active 0xEF partition)
+	// +optional
+	// +default="gpt"
+	partitionTable string,
+	// SOURCE_DATE_EPOCH for every time stamp; the rootfs' os-release mtime when 0
+	// +optional
+	sourceDateEpoch int,
+) (*dagger.Directory, error) {
+	cfg, err := m.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if isoName == "" {
+		isoName = cfg.Plan().ISOName
+	}
+	return m.iso(rootfs, isoInputs{
+		name: isoName, userData: userData, content: content, clusterConfig: clusterConfig,
+		edgeConfig: edgeConfig, localUI: localUi, overlay: overlay,
+		forceInteractive: forceInteractive || cfg.ForceInteractiveInstall, debug: debug || cfg.Debug,
+		compression: compression, partitionTable: partitionTable, epoch: sourceDateEpoch,
+	}), nil
+}
+
+// iso runs `canvos iso` in the worker with the rootfs and every input
+// mounted read-only; build-all calls it too.
+func (m *Canvos) iso(rootfs *dagger.Directory, in isoInputs) *dagger.Directory {
+	ro := dagger.ContainerWithMountedDirectoryOpts{ReadOnly: true}
+	ctr := withEpoch(m.worker(), in.epoch).
+		WithMountedDirectory("/in/rootfs", rootfs, ro).
+		WithExec([]string{"mkdir", "-p", "/out", "/scratch"})
+	args := []string{"canvos", "iso", "--rootfs", "/in/rootfs", "--out", "/out/" + in.name + ".iso", "--scratch", "/scratch"}
+	if in.compression != "" {
+		args = append(args, "--compression", in.compression)
+	}
+	if in.partitionTable != "" {
+		args = append(args, "--partition-table", in.partitionTable)
+	}
+	files := []struct {
+		flag, path string
+		file       *dagger.File
+	}{
+		{"--user-data", "/in/user-data", in.userData},
+		{"--cluster-config", "/in/spc.tgz", in.clusterConfig},
+		{"--edge-config", "/in/edge-config.yaml", in.edgeConfig},
+		{"--local-ui", "/in/local-ui.tar", in.localUI},
+	}
+	for _, f := range files {
+		if f.file != nil {
+			ctr = ctr.WithMountedFile(f.path, f.file)
+			args = append(args, f.flag, f.path)
+		}
+	}
+	dirs := []struct {
+		flag, path string
+		dir        *dagger.Directory
+	}{
+		{"--content", "/in/content", in.content},
+		{"--overlay", "/in/overlay", in.overlay},
+	}
+	for _, d := range dirs {
+		if d.dir != nil {
+			ctr = ctr.WithMountedDirectory(d.path, d.dir, ro)
+			args = append(args, d.flag, d.path)
+		}
+	}
+	if in.forceInteractive {
+		args = append(args, "--force-interactive")
+	}
+	if in.debug {
+		args = append(args, "--debug")
+	}
+	return ctr.WithExec(args).Directory("/out")
+}
+
+// IsoDiskImage wraps an ISO like CanvOS' +iso-disk-image: a scratch image
+// holding it under /disk/, for registries that carry installers as OCI
+// artifacts. Publish the returned container to
+// IMAGE_REGISTRY/IMAGE_REPO/ISO_NAME:tag (see Plan's isoImage).
+func (m *Canvos) IsoDiskImage(
+	// The ISO (e.g. from iso)
+	iso *dagger.File,
+	// File name of the ISO inside /disk/
+	// +optional
+	// +default="installer.iso"
+	name string,
+) *dagger.Container {
+	return dag.Container().WithFile("/disk/"+name, iso)
+}
+
+// PublishIsoDiskImage pushes the ISO disk image to ref (the configuration's
+// isoImage when empty) and returns the reference with its digest.
+// +cache="never"
+func (m *Canvos) PublishIsoDiskImage(
+	ctx context.Context,
+	// The ISO (e.g. from iso)
+	iso *dagger.File,
+	// Target reference; IMAGE_REGISTRY/IMAGE_REPO/ISO_NAME:<PE_VERSION>[-CUSTOM_TAG] when empty
+	// +optional
+	ref string,
+	// Registry user name (with registryPassword)
+	// +optional
+	registryUsername string,
+	// Registry password or token, e.g. env://REGISTRY_TOKEN
+	// +optional
+	registryPassword *dagger.Secret,
+) (string, error) {
+	cfg, err := m.resolve(ctx)
+	if err != nil {
+		return "", err
+	}
+	plan := cfg.Plan()
+	if ref == "" {
+		ref = plan.ISOImage
+	}
+	ctr := m.IsoDiskImage(iso, plan.ISOFile)
+	if registryPassword != nil {
+		ctr = ctr.WithRegistryAuth(registryHost(ref), registryUsername, registryPassword)
+	}
+	return ctr.Publish(ctx, ref)
+}
