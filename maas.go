@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"dagger/canvos/config"
+	"dagger/canvos/internal/dagger"
+	"dagger/canvos/overlay"
+	"dagger/canvos/usererr"
+)
+
+// KairosRawImage builds a Kairos raw EFI disk (CanvOS +kairos-raw-image) from
+// an installer rootfs: efi, oem and recovery partitions, booting into Kairos
+// recovery, which installs the system. Returns a directory with kairos.raw.
+func (m *Canvos) KairosRawImage(
+	// Installer rootfs (a Kairos image with GRUB and /etc/cos/grub.cfg)
+	rootfs *dagger.Directory,
+	// Cloud-config for the OEM partition; an empty #cloud-config when not given
+	// +optional
+	userData *dagger.File,
+	// Add the MAAS cloud-config and content script to the rootfs (IS_MAAS)
+	// +optional
+	isMaas bool,
+	// SOURCE_DATE_EPOCH for every time stamp; the rootfs' os-release mtime when 0
+	// +optional
+	sourceDateEpoch int,
+) *dagger.Directory {
+	if isMaas {
+		rootfs = rootfs.
+			WithNewFile("system/oem/80_stylus_maas.yaml", string(overlay.StylusMAAS)).
+			WithNewFile("opt/spectrocloud/scripts/maas-content.sh", string(overlay.MAASContent), dagger.DirectoryWithNewFileOpts{Permissions: 0o755})
+	}
+	ctr := withEpoch(m.worker(), sourceDateEpoch).WithMountedDirectory("/in/rootfs", rootfs)
+	args := []string{"canvos", "raw", "--rootfs", "/in/rootfs", "--out", "/out/kairos.raw"}
+	if userData != nil {
+		ctr = ctr.WithMountedFile("/in/user-data", userData)
+		args = append(args, "--user-data", "/in/user-data")
+	}
+	return ctr.WithExec([]string{"mkdir", "-p", "/out"}).WithExec(args).Directory("/out")
+}
+
+// MaasImage builds the MAAS composite disk (CanvOS ./earthly.sh +maas-image):
+// <MAAS_IMAGE_NAME>.raw.gz and its .sha256, to upload to MAAS as a ddgz
+// custom image. The Kairos partitions come from kairosRaw, or from a Kairos
+// raw disk built from rootfs; the Ubuntu partition from ubuntuRootfs, or from
+// ubuntuImage with a kernel, initrd and cloud-init installed.
+func (m *Canvos) MaasImage(
+	ctx context.Context,
+	// Kairos raw disk (kairos-raw-image); built from rootfs when not given
+	// +optional
+	kairosRaw *dagger.File,
+	// Installer rootfs to build the Kairos raw disk from
+	// +optional
+	rootfs *dagger.Directory,
+	// Cloud-config for the Kairos raw disk's OEM partition
+	// +optional
+	userData *dagger.File,
+	// Ubuntu rootfs with /boot/vmlinuz, /boot/initrd.img and cloud-init; built from ubuntuImage when not given
+	// +optional
+	ubuntuRootfs *dagger.Directory,
+	// Ubuntu image the Ubuntu rootfs is built from (a mirror's reference works)
+	// +optional
+	// +default="ubuntu:24.04"
+	ubuntuImage string,
+	// MAAS_IMAGE_NAME; the .arg value (default kairos-ubuntu-maas) when empty
+	// +optional
+	maasImageName string,
+	// Content bundles (*.zst, *.tar) for the COS_CONTENT partition
+	// +optional
+	content *dagger.Directory,
+	// Cluster profile (SPC, CLUSTERCONFIG) for the COS_CONTENT partition
+	// +optional
+	clusterConfig *dagger.File,
+	// EDGE_CUSTOM_CONFIG for the COS_CONTENT partition
+	// +optional
+	edgeConfig *dagger.File,
+	// Size of the Ubuntu partition in MiB
+	// +optional
+	// +default=3072
+	ubuntuRootfsSize int,
+	// SOURCE_DATE_EPOCH for every time stamp; the Ubuntu rootfs' os-release mtime when 0
+	// +optional
+	sourceDateEpoch int,
+) (*dagger.Directory, error) {
+	cfg, err := m.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.OSDistribution != config.Ubuntu {
+		return nil, usererr.New("OS_DISTRIBUTION", string(cfg.OSDistribution), "ubuntu (MAAS images are Ubuntu only)")
+	}
+	if maasImageName == "" {
+		maasImageName = cfg.MAASImageName
+	}
+	if kairosRaw == nil {
+		if rootfs == nil {
+			return nil, fmt.Errorf("maas-image: give kairos-raw or rootfs: %w", usererr.ErrInvalid)
+		}
+		kairosRaw = m.KairosRawImage(rootfs, userData, true, sourceDateEpoch).File("kairos.raw")
+	}
+	if ubuntuRootfs == nil {
+		ubuntuRootfs = maasUbuntuRootfs(ubuntuImage)
+	}
+	ctr := withEpoch(m.worker(), sourceDateEpoch).
+		WithMountedFile("/in/kairos.raw", kairosRaw).
+		WithMountedDirectory("/in/ubuntu", ubuntuRootfs)
+	args := []string{"canvos", "maas", "--kairos-raw", "/in/kairos.raw", "--ubuntu-rootfs", "/in/ubuntu",
+		"--out-dir", "/out", "--ubuntu-rootfs-size", strconv.Itoa(ubuntuRootfsSize)}
+	if maasImageName != "" {
+		args = append(args, "--name", maasImageName)
+	}
+	if content != nil {
+		ctr = ctr.WithMountedDirectory("/in/content", content)
+		args = append(args, "--content", "/in/content")
+	}
+	if clusterConfig != nil {
+		ctr = ctr.WithMountedFile("/in/spc.tgz", clusterConfig)
+		args = append(args, "--cluster-config", "/in/spc.tgz")
+	}
+	if edgeConfig != nil {
+		ctr = ctr.WithMountedFile("/in/edge-config.yaml", edgeConfig)
+		args = append(args, "--edge-config", "/in/edge-config.yaml")
+	}
+	return ctr.WithExec([]string{"mkdir", "-p", "/out"}).WithExec(args).Directory("/out"), nil
+}
+
+// maasUbuntuPrep installs what MAAS and the CanvOS flow need on the Ubuntu
+// partition — a kernel and initrd at the paths the grubcustom entry boots,
+// cloud-init (MAAS datasource), grub-editenv for setup-recovery.sh — and
+// makes the image a bootable root: fstab by label, empty machine-id.
+const maasUbuntuPrep = `set -eu
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends linux-image-virtual initramfs-tools cloud-init \
+	grub2-common systemd-sysv udev kmod netplan.io openssh-server sudo ca-certificates iproute2
+ln -sf "$(basename "$(ls /boot/vmlinuz-* | sort -V | tail -n1)")" /boot/vmlinuz
+ln -sf "$(basename "$(ls /boot/initrd.img-* | sort -V | tail -n1)")" /boot/initrd.img
+echo 'LABEL=UBUNTU_ROOTFS / ext4 defaults 0 1' > /etc/fstab
+printf 'datasource_list: [ MAAS, None ]\n' > /etc/cloud/cloud.cfg.d/90_canvos_datasource.cfg
+: > /etc/machine-id
+rm -rf /var/lib/apt/lists/*
+`
+
+// maasUbuntuRootfs builds the Ubuntu rootfs from an Ubuntu container image,
+// instead of CanvOS' download of a cloud image at build time.
+func maasUbuntuRootfs(image string) *dagger.Directory {
+	return dag.Container().From(image).
+		WithMountedCache("/var/cache/apt/archives", dag.CacheVolume("canvos-maas-ubuntu-apt")).
+		WithEnvVariable("DEBIAN_FRONTEND", "noninteractive").
+		WithExec([]string{"sh", "-c", maasUbuntuPrep}).
+		Rootfs()
+}
+
+// withEpoch sets SOURCE_DATE_EPOCH for the worker when epoch is non-zero.
+func withEpoch(ctr *dagger.Container, epoch int) *dagger.Container {
+	if epoch == 0 {
+		return ctr
+	}
+	return ctr.WithEnvVariable("SOURCE_DATE_EPOCH", strconv.Itoa(epoch))
+}

@@ -1,0 +1,133 @@
+package maas
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"dagger/canvos/run"
+)
+
+// addFile is a file to put into an existing ext file system, owned by root.
+type addFile struct {
+	path string // absolute, inside the file system
+	data []byte
+	mode os.FileMode
+}
+
+// addLink is a symlink to put into an existing ext file system.
+type addLink struct {
+	path, target string
+}
+
+// edit adds files and links to the ext file system on partition p of disk
+// with one `debugfs -w` run, without copying the file system anywhere.
+// exists tells which paths the file system already has (a previous file is
+// replaced, a missing parent directory is created 0755). debugfs does not fail
+// on a bad request, so every file is read back and compared.
+func edit(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, error), scratch, disk string, p placed, epoch int64,
+	exists func(string) bool, files []addFile, links []addLink) error {
+	var req strings.Builder
+	made := map[string]bool{}
+	mkdirs := func(dir string) {
+		var parts []string
+		for d := dir; d != "/"; d = path.Dir(d) {
+			parts = append([]string{d}, parts...)
+		}
+		for _, d := range parts {
+			if !made[d] && !exists(d) {
+				// debugfs resolves a mkdir's parent from the current directory.
+				fmt.Fprintf(&req, "cd /\nmkdir %s\nsif %s mode 040755\nsif %s uid 0\nsif %s gid 0\n", d, d, d, d)
+				made[d] = true
+			}
+		}
+	}
+	for i, f := range files {
+		host := filepath.Join(scratch, fmt.Sprintf("add-%d", i))
+		if err := os.WriteFile(host, f.data, 0o600); err != nil {
+			return err
+		}
+		dir, name := path.Split(f.path)
+		mkdirs(path.Clean(dir))
+		fmt.Fprintf(&req, "cd %s\n", dir)
+		if exists(f.path) {
+			fmt.Fprintf(&req, "rm %s\n", name)
+		}
+		fmt.Fprintf(&req, "write \"%s\" %s\nsif %s mode 0%o\nsif %s uid 0\nsif %s gid 0\n",
+			host, name, name, 0o100000|uint32(f.mode.Perm()), name, name)
+	}
+	for _, l := range links {
+		mkdirs(path.Dir(l.path))
+		if exists(l.path) {
+			fmt.Fprintf(&req, "rm %s\n", l.path)
+		}
+		fmt.Fprintf(&req, "cd /\nsymlink %s %s\n", l.path, l.target)
+	}
+	script := filepath.Join(scratch, "debugfs-requests")
+	if err := os.WriteFile(script, []byte(req.String()), 0o600); err != nil {
+		return err
+	}
+	if _, err := r(ctx, debugfs(disk, p, script, true, epoch)); err != nil {
+		return err
+	}
+	for _, f := range files {
+		got, err := r(ctx, debugfsRequest(disk, p, "cat "+f.path))
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(got, f.data) {
+			return fmt.Errorf("debugfs: %s on %s reads back %d bytes, wrote %d", f.path, p.name, len(got), len(f.data))
+		}
+	}
+	return nil
+}
+
+// rootNames lists the names in the root directory of the ext file system on p
+// (`ls -p` prints /inode/mode/uid/gid/name/size/ per entry).
+func rootNames(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, error), disk string, p placed) (map[string]bool, error) {
+	out, err := r(ctx, debugfsRequest(disk, p, "ls -p /"))
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Split(line, "/")
+		if len(f) >= 7 && f[5] != "." && f[5] != ".." {
+			names["/"+f[5]] = true
+		}
+	}
+	return names, nil
+}
+
+// stampTimes sets atime, mtime and ctime of "/" and every entry of the file
+// system made from stage (mke2fs -d) to epoch. mke2fs copies the host's
+// times, and a staged file's ctime is the moment it was staged, which no
+// caller can set; this makes staged partitions reproducible.
+func stampTimes(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, error), scratch, stage, disk string, p placed, epoch int64) error {
+	var req strings.Builder
+	err := filepath.WalkDir(stage, func(host string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(stage, host)
+		name := path.Join("/", filepath.ToSlash(rel))
+		for _, field := range []string{"atime", "mtime", "ctime", "crtime"} {
+			fmt.Fprintf(&req, "sif \"%s\" %s @%d\n", name, field, epoch)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	script := filepath.Join(scratch, "debugfs-times-"+p.name)
+	if err := os.WriteFile(script, []byte(req.String()), 0o600); err != nil {
+		return err
+	}
+	_, err = r(ctx, debugfs(disk, p, script, true, epoch))
+	return err
+}

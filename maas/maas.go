@@ -1,0 +1,207 @@
+package maas
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/diskfs/go-diskfs/partition/gpt"
+
+	"dagger/canvos/run"
+	"dagger/canvos/usererr"
+)
+
+// Options describe a MAAS composite disk (CanvOS ./earthly.sh +maas-image,
+// cloudconfigs/build-kairos-maas.sh).
+type Options struct {
+	KairosRaw     string                                         // Kairos raw disk from BuildRaw (its efi, oem and recovery partitions are copied)
+	UbuntuRootfs  string                                         // Ubuntu rootfs directory with kernel, initrd, cloud-init
+	OutDir        string                                         // where <Name>.raw.gz and <Name>.raw.gz.sha256 go
+	Name          string                                         // MAAS_IMAGE_NAME; "" is kairos-ubuntu-maas; .raw/.raw.gz are stripped
+	Content       string                                         // optional directory of content bundles (*.zst, *.tar)
+	ClusterConfig string                                         // optional SPC file
+	EdgeConfig    string                                         // optional EDGE_CUSTOM_CONFIG file
+	RootfsSize    int64                                          // UBUNTU_ROOTFS size in bytes; 0 is 3 GiB
+	ScratchDir    string                                         // for the uncompressed disk and staged files; "" is OutDir
+	Epoch         int64                                          // SOURCE_DATE_EPOCH
+	Printf        func(string, ...any)                           // progress; nil is silent
+	Run           func(context.Context, run.Cmd) ([]byte, error) // nil: run.Run
+}
+
+// DefaultName is CanvOS' MAAS_IMAGE_NAME default.
+const DefaultName = "kairos-ubuntu-maas"
+
+// defaultRootfsSize is CanvOS' UBUNTU_ROOT_SIZE (3G).
+const defaultRootfsSize = 3 << 30
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// Result names the artifact written.
+type Result struct {
+	Path   string // <OutDir>/<Name>.raw.gz
+	SHA256 []byte
+}
+
+// maasInputs is what validation found.
+type maasInputs struct {
+	kairos  map[string]*gpt.Partition // efi, oem, recovery of the Kairos raw disk
+	diskID  string                    // the Kairos raw disk's GUID, which stands for its content
+	rootfs  tree
+	content []string          // content bundle paths, sorted
+	stage   map[string]string // content partition path → host file
+}
+
+func (o Options) withDefaults() Options {
+	o.Name = strings.TrimSuffix(strings.TrimSuffix(o.Name, ".gz"), ".raw")
+	if o.Name == "" {
+		o.Name = DefaultName
+	}
+	if o.RootfsSize == 0 {
+		o.RootfsSize = defaultRootfsSize
+	}
+	if o.ScratchDir == "" {
+		o.ScratchDir = o.OutDir
+	}
+	if o.Printf == nil {
+		o.Printf = func(string, ...any) {}
+	}
+	if o.Run == nil {
+		o.Run = run.Run
+	}
+	return o
+}
+
+func (o Options) validate() (maasInputs, error) {
+	in := maasInputs{stage: map[string]string{}}
+	if !nameRE.MatchString(o.Name) {
+		return in, usererr.New("--name", o.Name, "letters, digits, '.', '_' and '-', not starting with a symbol")
+	}
+	if o.RootfsSize%mib != 0 || o.RootfsSize < 256*mib {
+		return in, usererr.New("--ubuntu-rootfs-size", strconv.FormatInt(o.RootfsSize, 10), "whole MiB, at least 256 MiB")
+	}
+	if fi, err := os.Stat(o.OutDir); err != nil || !fi.IsDir() {
+		return in, usererr.New("--out-dir", o.OutDir, "an existing directory")
+	}
+	var err error
+	if in.kairos, in.diskID, err = kairosPartitions(o.KairosRaw); err != nil {
+		return in, err
+	}
+	if err := o.validateRootfs(&in); err != nil {
+		return in, err
+	}
+	return in, o.validateContent(&in)
+}
+
+// kairosPartitions reads the Kairos raw disk's GPT and finds its partitions by
+// name.
+func kairosPartitions(raw string) (map[string]*gpt.Partition, string, error) {
+	bad := func(why string) error { return usererr.New("--kairos-raw", raw, why) }
+	f, err := os.Open(raw)
+	if err != nil {
+		return nil, "", bad("a readable Kairos raw disk (canvos raw)")
+	}
+	defer f.Close()
+	t, err := readTable(f)
+	if err != nil {
+		return nil, "", bad("a disk image with a GPT (canvos raw)")
+	}
+	parts := map[string]*gpt.Partition{}
+	for _, p := range t.Partitions {
+		parts[p.Name] = p
+	}
+	for _, n := range []string{nameEFI, nameOEM, nameRecovery} {
+		if parts[n] == nil {
+			return nil, "", bad("a Kairos raw disk with GPT partitions efi, oem and recovery")
+		}
+	}
+	return parts, t.GUID, nil
+}
+
+func (o Options) validateRootfs(in *maasInputs) error {
+	if fi, err := os.Stat(o.UbuntuRootfs); err != nil || !fi.IsDir() {
+		return usererr.New("--ubuntu-rootfs", o.UbuntuRootfs, "an existing rootfs directory")
+	}
+	// The grubcustom entry boots these two paths (CanvOS' entry).
+	for _, p := range []string{"boot/vmlinuz", "boot/initrd.img"} {
+		if firstExisting(o.UbuntuRootfs, []string{p}) == "" {
+			return usererr.New("--ubuntu-rootfs", o.UbuntuRootfs, "a rootfs with /boot/vmlinuz and /boot/initrd.img")
+		}
+	}
+	var err error
+	if in.rootfs, err = scanTree(o.UbuntuRootfs); err != nil {
+		return err
+	}
+	// ext4 metadata (journal, inode tables) takes about 5 % of the partition.
+	if in.rootfs.size > o.RootfsSize/100*90 {
+		return usererr.Newf("--ubuntu-rootfs-size", "%s needs about %d MiB, more than 90 %% of %d MiB",
+			o.UbuntuRootfs, in.rootfs.size/mib, o.RootfsSize/mib)
+	}
+	return nil
+}
+
+// validateContent collects the content partition's files: bundles under
+// bundle-content/, the SPC under spc-config/, the edge config as
+// edge-config/.edge_custom_config.yaml (CanvOS' layout, read by maas-content.sh).
+func (o Options) validateContent(in *maasInputs) error {
+	if o.Content != "" {
+		ents, err := os.ReadDir(o.Content)
+		if err != nil {
+			return usererr.New("--content", o.Content, "a readable directory of content bundles")
+		}
+		for _, e := range ents {
+			if e.Type().IsRegular() && (strings.HasSuffix(e.Name(), ".zst") || strings.HasSuffix(e.Name(), ".tar")) {
+				in.stage["bundle-content/"+e.Name()] = filepath.Join(o.Content, e.Name())
+			}
+		}
+		if len(in.stage) == 0 {
+			return usererr.New("--content", o.Content, "a directory holding *.zst or *.tar content bundles")
+		}
+	}
+	for _, f := range []struct{ flag, path, dest string }{
+		{"--cluster-config", o.ClusterConfig, "spc-config/" + filepath.Base(o.ClusterConfig)},
+		{"--edge-config", o.EdgeConfig, "edge-config/.edge_custom_config.yaml"},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if fi, err := os.Stat(f.path); err != nil || !fi.Mode().IsRegular() {
+			return usererr.New(f.flag, f.path, "a readable file")
+		}
+		in.stage[f.dest] = f.path
+	}
+	for dest := range in.stage {
+		in.content = append(in.content, dest)
+	}
+	sort.Strings(in.content)
+	return nil
+}
+
+// Build writes <OutDir>/<Name>.raw.gz and its .sha256: the MAAS composite disk
+// laid out as CanvOS §10 (efi, ubuntu_rootfs, oem, recovery, optional content).
+func Build(ctx context.Context, o Options) (Result, error) {
+	o = o.withDefaults()
+	in, err := o.validate()
+	if err != nil {
+		return Result{}, err
+	}
+	work, err := os.MkdirTemp(o.ScratchDir, ".canvos-maas-")
+	if err != nil {
+		return Result{}, fmt.Errorf("maas: %w", err)
+	}
+	defer os.RemoveAll(work)
+	d := &composite{o: o, in: in, work: work, disk: filepath.Join(work, o.Name+".raw")}
+	if err := d.build(ctx); err != nil {
+		return Result{}, err
+	}
+	res := Result{Path: filepath.Join(o.OutDir, o.Name+".raw.gz")}
+	o.Printf("maas: compressing %s", res.Path)
+	if res.SHA256, err = compressTo(res.Path, d.disk); err != nil {
+		return Result{}, fmt.Errorf("maas: %w", err)
+	}
+	return res, nil
+}

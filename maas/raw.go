@@ -1,0 +1,311 @@
+package maas
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/diskfs/go-diskfs/partition/gpt"
+
+	"dagger/canvos/outfile"
+	"dagger/canvos/overlay"
+	"dagger/canvos/run"
+	"dagger/canvos/usererr"
+)
+
+// RawOptions describe a Kairos raw disk (CanvOS +kairos-raw-image, which runs
+// AuroraBoot with disk.efi=true): the disk boots into Kairos recovery, which
+// installs the system onto the rest of the disk.
+type RawOptions struct {
+	Rootfs     string                                         // installer rootfs directory (Kairos image with GRUB and /etc/cos/grub.cfg)
+	UserData   []byte                                         // cloud-config for COS_OEM/90_custom.yaml; empty: "#cloud-config"
+	Out        string                                         // the .raw file to write
+	ScratchDir string                                         // for the squashfs and staged partitions; removed content afterwards
+	Epoch      int64                                          // SOURCE_DATE_EPOCH for every time stamp the tools set
+	Printf     func(string, ...any)                           // progress; nil is silent
+	Run        func(context.Context, run.Cmd) ([]byte, error) // nil: run.Run
+}
+
+// Where signed and unsigned shim and GRUB EFI binaries live in the rootfs of the
+// distributions Kairos builds on (Ubuntu/Debian, openSUSE, Fedora/RHEL), the
+// same places AuroraBoot's raw disk builder searches.
+var (
+	shimPaths = []string{"usr/lib/shim/shimx64.efi.signed.latest", "usr/lib/shim/shimx64.efi.signed",
+		"usr/lib/shim/shimx64.efi", "usr/share/efi/x86_64/shim.efi", "boot/efi/EFI/fedora/shimx64.efi"}
+	grubPaths = []string{"usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", "usr/share/efi/x86_64/grub.efi",
+		"boot/efi/EFI/fedora/grubx64.efi", "usr/lib/grub/x86_64-efi/monolithic/grubx64.efi"}
+)
+
+// kairosGrubCfg is Kairos' GRUB configuration in the rootfs; the recovery
+// partition carries it at the same path for the ESP's grub.cfg to load.
+const kairosGrubCfg = "etc/cos/grub.cfg"
+
+// espGrubCfg is AuroraBoot's GrubEfiRecovery: the ESP's GRUB finds the
+// recovery partition and hands over to Kairos' own configuration there.
+const espGrubCfg = `search --no-floppy --label --set=root COS_RECOVERY
+set root=($root)
+set prefix=($root)/grub2
+configfile ($root)/etc/cos/grub.cfg
+`
+
+// Kairos' fixed minimum partition sizes (kairos-agent constants EfiSize and
+// OEMSize, 64 MiB each).
+const (
+	minEFI = 64 * mib
+	minOEM = 64 * mib
+)
+
+// rawInputs is what validation found in the rootfs.
+type rawInputs struct {
+	shim, grub string // rootfs-relative; shim may be ""
+	vendor     string // os-release ID: signed GRUB builds look in /EFI/<ID>/
+	userData   []byte
+	tree       tree
+}
+
+func (o RawOptions) validate() (rawInputs, error) {
+	var in rawInputs
+	if fi, err := os.Stat(filepath.Dir(o.Out)); o.Out == "" || err != nil || !fi.IsDir() {
+		return in, usererr.New("--out", o.Out, "a file in an existing directory")
+	}
+	if fi, err := os.Stat(o.Rootfs); err != nil || !fi.IsDir() {
+		return in, usererr.New("--rootfs", o.Rootfs, "an existing rootfs directory")
+	}
+	in.shim = firstExisting(o.Rootfs, shimPaths)
+	if in.grub = firstExisting(o.Rootfs, grubPaths); in.grub == "" {
+		return in, usererr.New("--rootfs", o.Rootfs, "a rootfs with a GRUB EFI binary at one of "+strings.Join(grubPaths, ", "))
+	}
+	if firstExisting(o.Rootfs, []string{kairosGrubCfg}) == "" {
+		return in, usererr.New("--rootfs", o.Rootfs, "a Kairos rootfs with "+kairosGrubCfg)
+	}
+	in.vendor = osReleaseID(o.Rootfs)
+	in.userData = o.UserData
+	if len(bytes.TrimSpace(in.userData)) == 0 {
+		in.userData = []byte("#cloud-config\n")
+	}
+	if !bytes.HasPrefix(in.userData, []byte("#cloud-config")) {
+		return in, usererr.New("--user-data", firstLine(in.userData), "a cloud-config starting with #cloud-config")
+	}
+	var err error
+	in.tree, err = scanTree(o.Rootfs)
+	return in, err
+}
+
+// BuildRaw writes the Kairos raw disk o.Out: GPT with efi (FAT COS_GRUB:
+// shim + GRUB from the rootfs and a grub.cfg that loads Kairos' configuration
+// from recovery), oem (ext2 COS_OEM: user-data, grubenv next_entry=recovery and
+// the first-boot layout/reset config) and recovery (ext2 COS_RECOVERY:
+// cOS/recovery.squashfs of the rootfs and Kairos' grub.cfg).
+func BuildRaw(ctx context.Context, o RawOptions) error {
+	in, err := o.validate()
+	if err != nil {
+		return err
+	}
+	o = o.withDefaults()
+	s := newSeed([]byte("kairos-raw"), in.tree.digest[:], in.userData, []byte(strconv.FormatInt(o.Epoch, 10)))
+	stage, err := os.MkdirTemp(o.ScratchDir, "canvos-raw-")
+	if err != nil {
+		return fmt.Errorf("raw: %w", err)
+	}
+	defer os.RemoveAll(stage)
+
+	o.Printf("raw: squashfs of %s", o.Rootfs)
+	recoveryDir := filepath.Join(stage, nameRecovery)
+	squash := filepath.Join(recoveryDir, "cOS", "recovery.squashfs")
+	if err := os.MkdirAll(filepath.Dir(squash), 0o755); err != nil {
+		return fmt.Errorf("raw: %w", err)
+	}
+	if _, err := o.Run(ctx, mksquashfs(o.Rootfs, squash, o.Epoch)); err != nil {
+		return fmt.Errorf("raw: recovery squashfs: %w", err)
+	}
+	sq, err := os.Stat(squash)
+	if err != nil {
+		return fmt.Errorf("raw: %w", err)
+	}
+	dirs, err := stageRaw(stage, o.Rootfs, in, sq.Size())
+	if err != nil {
+		return fmt.Errorf("raw: stage: %w", err)
+	}
+	sizes := map[string]int64{}
+	for name, dir := range dirs {
+		t, err := scanTree(dir)
+		if err != nil {
+			return fmt.Errorf("raw: %w", err)
+		}
+		sizes[name] = t.size
+	}
+	l := plan(
+		part{name: nameEFI, typ: gpt.EFISystemPartition, size: max(minEFI, roundMiB(2*sizes[nameEFI])), attr: attrRequired},
+		part{name: nameOEM, typ: gpt.LinuxFilesystem, size: max(minOEM, roundMiB(2*sizes[nameOEM]))},
+		// Twice the squashfs: a recovery upgrade writes the new image next to the old one.
+		part{name: nameRecovery, typ: gpt.LinuxFilesystem, size: roundMiB(2*sizes[nameRecovery] + 150*mib)},
+	)
+	return o.writeDisk(ctx, l, s, dirs)
+}
+
+func (o RawOptions) withDefaults() RawOptions {
+	if o.Printf == nil {
+		o.Printf = func(string, ...any) {}
+	}
+	if o.Run == nil {
+		o.Run = run.Run
+	}
+	return o
+}
+
+// stageRaw lays out the files of the ESP and OEM partitions next to the
+// recovery one under stage, and returns partition name → directory.
+func stageRaw(stage, rootfs string, in rawInputs, squashSize int64) (map[string]string, error) {
+	dirs := map[string]string{
+		nameEFI:      filepath.Join(stage, nameEFI),
+		nameOEM:      filepath.Join(stage, nameOEM),
+		nameRecovery: filepath.Join(stage, nameRecovery),
+	}
+	grubCfg, err := os.ReadFile(filepath.Join(rootfs, kairosGrubCfg))
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFiles(dirs[nameRecovery], map[string][]byte{kairosGrubCfg: grubCfg}); err != nil {
+		return nil, err
+	}
+	esp, err := espFiles(rootfs, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFiles(dirs[nameEFI], esp); err != nil {
+		return nil, err
+	}
+	oem, err := oemFiles(in.userData, squashSize)
+	if err != nil {
+		return nil, err
+	}
+	return dirs, writeFiles(dirs[nameOEM], oem)
+}
+
+// espFiles: shim as the fallback loader EFI/BOOT/bootx64.efi with GRUB next to
+// it as grubx64.efi (what shim loads), or GRUB itself as bootx64.efi when the
+// rootfs has no shim; grub.cfg in EFI/BOOT (found through $cmdpath) and in
+// EFI/<os-release ID> (the prefix compiled into distribution-signed GRUB).
+func espFiles(rootfs string, in rawInputs) (map[string][]byte, error) {
+	grub, err := os.ReadFile(filepath.Join(rootfs, in.grub))
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{"EFI/BOOT/grub.cfg": []byte(espGrubCfg)}
+	if in.vendor != "" {
+		files["EFI/"+in.vendor+"/grub.cfg"] = []byte(espGrubCfg)
+	}
+	if in.shim == "" {
+		files["EFI/BOOT/bootx64.efi"] = grub
+		return files, nil
+	}
+	shim, err := os.ReadFile(filepath.Join(rootfs, in.shim))
+	if err != nil {
+		return nil, err
+	}
+	files["EFI/BOOT/bootx64.efi"] = shim
+	files["EFI/BOOT/grubx64.efi"] = grub
+	return files, nil
+}
+
+// oemFiles: the user's cloud-config, grubenv selecting recovery for the first
+// boot, and the layout/reset config sized from the squashfs.
+func oemFiles(userData []byte, squashSize int64) (map[string][]byte, error) {
+	env, err := grubenv{"next_entry": "recovery"}.bytes()
+	if err != nil {
+		return nil, err
+	}
+	var reset bytes.Buffer
+	t := template.Must(template.New("01_reset.yaml").Parse(overlay.KairosReset))
+	if err := t.Execute(&reset, map[string]int64{"StateMiB": (3*squashSize + 100*mib) / mib}); err != nil {
+		return nil, err
+	}
+	return map[string][]byte{"90_custom.yaml": userData, "grubenv": env, "01_reset.yaml": reset.Bytes()}, nil
+}
+
+// writeDisk creates o.Out: GPT, then each file system in place.
+func (o RawOptions) writeDisk(ctx context.Context, l layout, s seed, dirs map[string]string) error {
+	f, err := outfile.Create(o.Out, 0o644)
+	if err != nil {
+		return fmt.Errorf("raw: %w", err)
+	}
+	defer f.Abort()
+	if err := writeTable(f.File, l, s); err != nil {
+		return fmt.Errorf("raw: %w", err)
+	}
+	disk := f.Name()
+	efi := l.find(nameEFI)
+	entries, err := topEntries(dirs[nameEFI])
+	if err != nil {
+		return fmt.Errorf("raw: %w", err)
+	}
+	cmds := []run.Cmd{
+		mkfsFAT(labelEFI, disk, efi, s, o.Epoch),
+		mcopy(disk, efi, entries, o.Epoch),
+		mkfsExt(extFS{typ: "ext2", label: labelOEM, src: dirs[nameOEM]}, disk, l.find(nameOEM), s, o.Epoch),
+		mkfsExt(extFS{typ: "ext2", label: labelRecovery, src: dirs[nameRecovery]}, disk, l.find(nameRecovery), s, o.Epoch),
+	}
+	for _, c := range cmds {
+		o.Printf("raw: %s", c.Name)
+		if _, err := o.Run(ctx, c); err != nil {
+			return fmt.Errorf("raw: %w", err)
+		}
+	}
+	for _, name := range []string{nameOEM, nameRecovery} {
+		if err := stampTimes(ctx, o.Run, filepath.Dir(dirs[name]), dirs[name], disk, l.find(name), o.Epoch); err != nil {
+			return fmt.Errorf("raw: %s: %w", name, err)
+		}
+	}
+	return f.Commit()
+}
+
+// topEntries lists the paths of dir's direct entries, sorted (mcopy -s
+// copies each one recursively).
+func topEntries(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(ents))
+	for i, e := range ents {
+		paths[i] = filepath.Join(dir, e.Name())
+	}
+	return paths, nil
+}
+
+func firstExisting(root string, rel []string) string {
+	for _, r := range rel {
+		if fi, err := os.Stat(filepath.Join(root, r)); err == nil && fi.Mode().IsRegular() {
+			return r
+		}
+	}
+	return ""
+}
+
+// osReleaseID is the ID= of the rootfs' os-release, "" when there is none.
+func osReleaseID(rootfs string) string {
+	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
+		b, err := os.ReadFile(filepath.Join(rootfs, p))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "ID="); ok {
+				return strings.Trim(v, `"'`)
+			}
+		}
+	}
+	return ""
+}
+
+func firstLine(b []byte) string {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	return string(line)
+}
