@@ -1,0 +1,3 @@
+set -eu
+yum install -y openssl rsyslog logrotate
+yum clean all

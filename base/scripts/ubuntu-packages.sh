@@ -1,0 +1,3 @@
+set -eu
+apt-get update
+{{template "apt"}} install --no-install-recommends snapd kbd zstd vim iputils-ping bridge-utils curl tcpdump ethtool rsyslog logrotate libpam-pwquality
