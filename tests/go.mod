@@ -1,0 +1,3 @@
+module dagger/tests
+
+go 1.26.1

@@ -1,0 +1,182 @@
+// Checks of the canvos module that need a Dagger engine: run them with
+// `dagger call -m tests all` (CI: .github/workflows/ci.yml). Everything that
+// can run without an engine is tested by `go test` in the root module; these
+// checks cover the wiring: configuration loading in the engine, key
+// generation, an ISO from a small rootfs built in a container, and provider
+// images pushed to a registry service inside the engine.
+package main
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"dagger/tests/internal/dagger"
+)
+
+// Tests is the test module.
+type Tests struct{}
+
+// The .arg.template values of CanvOS, with one Kubernetes version so the
+// provider checks build a single image.
+const (
+	k8sVersion  = "1.33.5"
+	providerTag = "k3s-1.33.5-v4.10.0-rc.2-demo"
+)
+
+func canvos() *dagger.Canvos {
+	src := dag.CurrentModule().Source().Directory("testdata")
+	return dag.Canvos(dagger.CanvosOpts{Source: src, ArgFile: src.File("template.arg"), KubernetesVersion: k8sVersion})
+}
+
+// All runs every check in parallel and reports every failure.
+func (t *Tests) All(ctx context.Context) error {
+	checks := map[string]func(context.Context) error{
+		"plan":              t.Plan,
+		"genkey":            t.Genkey,
+		"iso":               t.IsoFromSmallRootfs,
+		"provider-registry": t.ProviderRegistry,
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, name := range slices.Sorted(maps.Keys(checks)) {
+		g.Go(func() error {
+			if err := checks[name](gctx); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// Plan checks that the engine loads the .arg file and derives CanvOS' names.
+func (t *Tests) Plan(ctx context.Context) error {
+	out, err := canvos().Plan(ctx)
+	if err != nil {
+		return err
+	}
+	for _, want := range []string{"ttl.sh/ubuntu:" + providerTag, "PASTE THE CONTENT BELOW INTO YOUR CLUSTER PROFILE"} {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
+		}
+	}
+	return nil
+}
+
+// Genkey checks the generated key tree's layout and that openssl reads the
+// db certificate with the organisation asked for.
+func (t *Tests) Genkey(ctx context.Context) error {
+	keys := canvos().UkiGenkey(dagger.CanvosUkiGenkeyOpts{Org: "Dagger Test", KeySize: 2048, SourceDateEpoch: "1700000000"})
+	for dir, want := range map[string][]string{
+		"private-keys": {"PK.key", "KEK.key", "db.key", "tpm2-pcr-private.pem"},
+		"public-keys":  {"PK.pem", "KEK.pem", "db.pem"},
+		"enrollment":   {"PK.auth", "KEK.auth", "db.auth", "PK.esl", "KEK.esl", "db.esl"},
+	} {
+		got, err := keys.Directory(dir).Entries(ctx)
+		if err != nil {
+			return err
+		}
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				return fmt.Errorf("unexpected output: wanted %q in %s, got %q", w, dir, got)
+			}
+		}
+	}
+	subject, err := dag.Container().From(debianImage).
+		WithExec(aptInstall("openssl")).
+		WithMountedDirectory("/keys", keys).
+		WithExec([]string{"openssl", "x509", "-noout", "-subject", "-in", "/keys/public-keys/db.pem"}).
+		Stdout(ctx)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(subject, "Dagger Test") {
+		return fmt.Errorf("unexpected output: wanted %q, got %q", "Dagger Test", subject)
+	}
+	return nil
+}
+
+// IsoFromSmallRootfs builds a small Debian rootfs in a container (cloud
+// kernel with its initrd, signed shim and GRUB, GRUB for BIOS) in the Kairos
+// layout, makes the installer ISO from it and checks it with xorriso (both El
+// Torito entries) and sha256sum.
+func (t *Tests) IsoFromSmallRootfs(ctx context.Context) error {
+	rootfs := dag.Container().From(debianImage).
+		WithExec(aptInstall("linux-image-cloud-amd64", "initramfs-tools", "shim-signed", "grub-efi-amd64-signed", "grub-pc-bin")).
+		WithExec([]string{"sh", "-c", `set -eu; cd /boot; ln -sf vmlinuz-* vmlinuz; ln -sf initrd.img-* initrd`}).
+		Rootfs()
+	iso := canvos().Iso(rootfs, dagger.CanvosIsoOpts{SourceDateEpoch: 1700000000})
+	out, err := dag.Container().From(debianImage).
+		WithExec(aptInstall("xorriso")).
+		WithMountedDirectory("/iso", iso).
+		WithWorkdir("/iso").
+		WithExec([]string{"sh", "-c", `set -eu
+sha256sum -c palette-edge-installer.iso.sha256
+xorriso -indev palette-edge-installer.iso -report_el_torito plain 2>&1`}).
+		Stdout(ctx)
+	if err != nil {
+		return err
+	}
+	for _, want := range []string{"palette-edge-installer.iso: OK", "BIOS", "UEFI"} {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
+		}
+	}
+	return nil
+}
+
+// ProviderRegistry builds the provider image of k3s 1.33.5 from the real
+// upstream images, pushes it to a registry service in the engine and checks
+// the tag and the paths the provider plan puts in it (provider/testdata/
+// k3s-bundled.golden: Ubuntu 22.04 has systemd 249, so Kubernetes and the
+// agent provider are bundled).
+func (t *Tests) ProviderRegistry(ctx context.Context) error {
+	ctrs, err := canvos().ProviderImages(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ctrs) != 1 {
+		return fmt.Errorf("unexpected output: wanted 1 provider image, got %d", len(ctrs))
+	}
+	ctr := &ctrs[0]
+	registry := dag.Container().From(registryImage).WithExposedPort(5000).AsService()
+	ref := "registry:5000/ubuntu:" + providerTag
+	if _, err := ctr.Publish(ctx, ref, dagger.ContainerPublishOpts{RegistryService: registry}); err != nil {
+		return err
+	}
+	out, err := dag.Container().From(craneImage).
+		WithServiceBinding("registry", registry).
+		WithExec([]string{"sh", "-c", `set -eu
+crane ls --insecure registry:5000/ubuntu
+crane export --insecure "$1" - | tar -tvf - > /tmp/listing
+for p in etc/spectro-sysext/k8s-and-agent-provider-bundled usr/bin/etcdctl etc/kairos/branding/stylus_config.yaml \
+	etc/elemental/config.yaml etc/rsyslog.d/49-stylus.conf etc/machine-id; do
+	grep -q " $p\$" /tmp/listing || { echo "missing $p"; exit 1; }
+done
+if grep -q ' etc/ssh/ssh_host_' /tmp/listing; then echo "ssh host keys left"; exit 1; fi
+grep -q ' system/providers/agent-provider-' /tmp/listing || { echo "no agent provider in /system/providers"; exit 1; }
+echo ok`, "sh", ref}).
+		Stdout(ctx)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(out, providerTag) || !strings.HasSuffix(strings.TrimSpace(out), "ok") {
+		return fmt.Errorf("unexpected output: wanted tag %q and ok, got %q", providerTag, out)
+	}
+	return nil
+}
+
+// Pinned third-party images of the checks.
+const (
+	debianImage   = "debian:bookworm-slim"
+	registryImage = "registry:2"
+	craneImage    = "gcr.io/go-containerregistry/crane:debug"
+)
+
+func aptInstall(pkgs ...string) []string {
+	return append([]string{"sh", "-c", `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"`, "sh"}, pkgs...)
+}
