@@ -12,7 +12,7 @@ func TestBootMarker(t *testing.T) {
 	k := DebianKernel(t)
 	initrd := Initramfs(t, k, "mount -t proc proc /proc\necho CANVOS-MARKER-$(cat /proc/sys/kernel/ostype)\npoweroff -f\n", nil, nil)
 	res := QEMU{
-		Args:    []string{"-kernel", k.Vmlinuz, "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1"},
+		Args:    []string{"-kernel", k.Vmlinuz, "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1 no_timer_check"},
 		Timeout: 90 * time.Second,
 		Until:   []string{"CANVOS-MARKER-Linux"},
 	}.Run(t)
