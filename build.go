@@ -228,62 +228,12 @@ func (m *Canvos) BuildAll(
 	if err != nil {
 		return nil, err
 	}
-	iso, err := m.isoInputsFromContext(ctx, b)
+	found, err := m.contextPayload(ctx, b.cfg, isoBundles)
 	if err != nil {
 		return nil, err
 	}
-	return m.iso(inst.Rootfs(), iso), nil
-}
-
-// isoInputsFromContext collects the ISO payload from the build context the
-// way CanvOS' +build-iso does: user-data, content-*/*.zst, CLUSTERCONFIG,
-// EDGE_CUSTOM_CONFIG and local-ui.tar, each only when present.
-func (m *Canvos) isoInputsFromContext(ctx context.Context, b buildSet) (isoInputs, error) {
-	in := isoInputs{
-		name:             b.names.ISOName,
-		forceInteractive: b.cfg.ForceInteractiveInstall,
-		debug:            b.cfg.Debug,
-		compression:      "zstd",
-	}
-	if m.Source == nil {
-		return in, nil
-	}
-	var err error
-	for _, f := range []struct {
-		dst  **dagger.File
-		name string
-	}{
-		{&in.userData, "user-data"},
-		{&in.clusterConfig, b.cfg.ClusterConfig},
-		{&in.edgeConfig, b.cfg.EdgeCustomConfig},
-		{&in.localUI, "local-ui.tar"},
-	} {
-		if *f.dst, err = m.contextFile(ctx, f.name); err != nil {
-			return isoInputs{}, fmt.Errorf("iso: %s: %w", f.name, err)
-		}
-	}
-	entries, err := m.Source.Entries(ctx)
-	if err != nil {
-		return isoInputs{}, fmt.Errorf("iso: build context: %w", err)
-	}
-	for _, e := range entries {
-		dir := strings.TrimSuffix(e, "/") // directories may be listed with a slash
-		if !strings.HasPrefix(dir, "content-") {
-			continue
-		}
-		ok, err := m.Source.Exists(ctx, dir, dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeDirectoryType})
-		if err != nil {
-			return isoInputs{}, fmt.Errorf("iso: %s: %w", dir, err)
-		}
-		if !ok {
-			continue
-		}
-		if in.content == nil {
-			in.content = dag.Directory()
-		}
-		in.content = in.content.WithDirectory(".", m.Source.Directory(dir), dagger.DirectoryWithDirectoryOpts{Include: []string{"*.zst"}})
-	}
-	return in, nil
+	return m.iso(inst.Rootfs(), isoInputs{payload: found, name: b.names.ISOName,
+		forceInteractive: b.cfg.ForceInteractiveInstall, debug: b.cfg.Debug}), nil
 }
 
 // buildInputs are the user inputs besides the configuration.
@@ -432,7 +382,7 @@ func (m *Canvos) trustedBoot(ctx context.Context, b buildSet) (func(*dagger.Cont
 		return nil, usererr.New("--uki-keys/--uki-db-key", "", "both, when IS_UKI=true (the provider UKIs are signed with the db key)")
 	}
 	return func(rootfs *dagger.Container) *dagger.Directory {
-		esp, err := m.Uki(ctx, nil, rootfs, b.in.ukiKeys, b.in.ukiDbKey, b.in.ukiPcrKey, nil, "", "", false, "")
+		esp, err := m.uki(ctx, ukiInputs{rootfs: rootfs.Rootfs(), keys: b.in.ukiKeys, dbKey: b.in.ukiDbKey, pcrKey: b.in.ukiPcrKey})
 		if err != nil {
 			return dag.Directory().WithError(err.Error())
 		}

@@ -9,12 +9,8 @@ import (
 // isoInputs are the ISO inputs besides the rootfs: the payload CanvOS puts
 // on the ISO (canvos.md §9, §12) and the knobs of the canvos iso verb.
 type isoInputs struct {
+	payload
 	name             string // file name without .iso
-	userData         *dagger.File
-	content          *dagger.Directory
-	clusterConfig    *dagger.File
-	edgeConfig       *dagger.File
-	localUI          *dagger.File
 	overlay          *dagger.Directory
 	forceInteractive bool
 	debug            bool
@@ -30,7 +26,10 @@ type isoInputs struct {
 // stick, as a disk. Returns a directory with <ISO_NAME>.iso and its .sha256.
 func (m *Canvos) Iso(
 	ctx context.Context,
-	// Installer rootfs (installer-image's rootfs: /boot/vmlinuz, /boot/initrd, the boot files)
+	// Installer rootfs (/boot/vmlinuz, /boot/initrd, the boot files); when absent, installer-image
+	// is built from the configuration and user-data, content-*/, CLUSTERCONFIG, EDGE_CUSTOM_CONFIG
+	// and local-ui.tar come from the build context, as in CanvOS +iso
+	// +optional
 	rootfs *dagger.Directory,
 	// ISO file name without .iso; ISO_NAME from the configuration when empty
 	// +optional
@@ -78,12 +77,38 @@ func (m *Canvos) Iso(
 	if isoName == "" {
 		isoName = cfg.Plan().ISOName
 	}
-	return m.iso(rootfs, isoInputs{
-		name: isoName, userData: userData, content: content, clusterConfig: clusterConfig,
-		edgeConfig: edgeConfig, localUI: localUi, overlay: overlay,
+	in := isoInputs{
+		payload: payload{userData: userData, content: content, clusterConfig: clusterConfig, edgeConfig: edgeConfig, localUI: localUi},
+		name:    isoName, overlay: overlay,
 		forceInteractive: forceInteractive || cfg.ForceInteractiveInstall, debug: debug || cfg.Debug,
 		compression: compression, partitionTable: partitionTable, epoch: sourceDateEpoch,
-	}), nil
+	}
+	if rootfs == nil {
+		if rootfs, in, err = m.installerISOInputs(ctx, in); err != nil {
+			return nil, err
+		}
+	}
+	return m.iso(rootfs, in), nil
+}
+
+// installerISOInputs is CanvOS' +iso without a given rootfs: the installer
+// image built from the configuration, and the payload from the build context
+// wherever the caller gave none.
+func (m *Canvos) installerISOInputs(ctx context.Context, in isoInputs) (*dagger.Directory, isoInputs, error) {
+	b, err := m.build(ctx, "", buildInputs{})
+	if err != nil {
+		return nil, in, err
+	}
+	inst, err := m.installerImage(ctx, b)
+	if err != nil {
+		return nil, in, err
+	}
+	found, err := m.contextPayload(ctx, b.cfg, isoBundles)
+	if err != nil {
+		return nil, in, err
+	}
+	in.payload = in.payload.or(found)
+	return inst.Rootfs(), in, nil
 }
 
 // iso runs `canvos iso` in the worker with the rootfs and every input

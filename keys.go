@@ -55,9 +55,9 @@ func (m *Canvos) UkiGenkey(
 	// Bring your own keys: the private key of db.pem, checked against it so UKIs signed with it will boot
 	// +optional
 	byoDbKey *dagger.Secret,
-	// SOURCE_DATE_EPOCH for the certificates' start and the .auth timestamps; default now
+	// SOURCE_DATE_EPOCH for the certificates' start and the .auth timestamps; now when 0
 	// +optional
-	sourceDateEpoch string,
+	sourceDateEpoch int,
 ) (*dagger.Directory, error) {
 	cfg, err := m.resolve(ctx)
 	if err != nil {
@@ -68,9 +68,7 @@ func (m *Canvos) UkiGenkey(
 		args = append(args, "--no-microsoft")
 	}
 	ctr := m.worker()
-	if sourceDateEpoch != "" {
-		ctr = ctr.WithEnvVariable("SOURCE_DATE_EPOCH", sourceDateEpoch)
-	}
+	ctr = withEpoch(ctr, sourceDateEpoch)
 	if exportedKeys, err = m.exportedKeys(ctx, exportedKeys); err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"slices"
 	"strconv"
 
 	"dagger/canvos/config"
@@ -51,7 +51,9 @@ func (m *Canvos) MaasImage(
 	// Kairos raw disk (kairos-raw-image); built from rootfs when not given
 	// +optional
 	kairosRaw *dagger.File,
-	// Installer rootfs to build the Kairos raw disk from
+	// Installer rootfs to build the Kairos raw disk from; when absent, installer-image is built
+	// with IS_MAAS=true and user-data, content-*/, CLUSTERCONFIG and EDGE_CUSTOM_CONFIG come from
+	// the build context, as in CanvOS ./earthly.sh +maas-image
 	// +optional
 	rootfs *dagger.Directory,
 	// Cloud-config for the Kairos raw disk's OEM partition
@@ -94,11 +96,14 @@ func (m *Canvos) MaasImage(
 	if maasImageName == "" {
 		maasImageName = cfg.MAASImageName
 	}
-	if kairosRaw == nil {
-		if rootfs == nil {
-			return nil, fmt.Errorf("maas-image: give kairos-raw or rootfs: %w", usererr.ErrInvalid)
+	in := payload{userData: userData, content: content, clusterConfig: clusterConfig, edgeConfig: edgeConfig}
+	if kairosRaw == nil && rootfs == nil {
+		if rootfs, in, err = m.maasInstaller(ctx, in); err != nil {
+			return nil, err
 		}
-		kairosRaw = m.KairosRawImage(rootfs, userData, true, sourceDateEpoch).File("kairos.raw")
+	}
+	if kairosRaw == nil {
+		kairosRaw = m.KairosRawImage(rootfs, in.userData, true, sourceDateEpoch).File("kairos.raw")
 	}
 	if ubuntuRootfs == nil {
 		ubuntuRootfs = maasUbuntuRootfs(ubuntuImage)
@@ -111,19 +116,40 @@ func (m *Canvos) MaasImage(
 	if maasImageName != "" {
 		args = append(args, "--name", maasImageName)
 	}
-	if content != nil {
-		ctr = ctr.WithMountedDirectory("/in/content", content)
+	if in.content != nil {
+		ctr = ctr.WithMountedDirectory("/in/content", in.content)
 		args = append(args, "--content", "/in/content")
 	}
-	if clusterConfig != nil {
-		ctr = ctr.WithMountedFile("/in/spc.tgz", clusterConfig)
+	if in.clusterConfig != nil {
+		ctr = ctr.WithMountedFile("/in/spc.tgz", in.clusterConfig)
 		args = append(args, "--cluster-config", "/in/spc.tgz")
 	}
-	if edgeConfig != nil {
-		ctr = ctr.WithMountedFile("/in/edge-config.yaml", edgeConfig)
+	if in.edgeConfig != nil {
+		ctr = ctr.WithMountedFile("/in/edge-config.yaml", in.edgeConfig)
 		args = append(args, "--edge-config", "/in/edge-config.yaml")
 	}
 	return ctr.WithExec([]string{"mkdir", "-p", "/out"}).WithExec(args).Directory("/out"), nil
+}
+
+// maasInstaller is the installer rootfs of CanvOS' MAAS flow (+iso-image
+// with IS_MAAS=true) and the payload from the build context wherever the
+// caller gave none.
+func (m *Canvos) maasInstaller(ctx context.Context, in payload) (*dagger.Directory, payload, error) {
+	mm := *m
+	mm.Overrides = append(slices.Clone(m.Overrides), Override{Key: "IS_MAAS", Value: "true"})
+	b, err := mm.build(ctx, "", buildInputs{})
+	if err != nil {
+		return nil, in, err
+	}
+	inst, err := mm.installerImage(ctx, b)
+	if err != nil {
+		return nil, in, err
+	}
+	found, err := mm.contextPayload(ctx, b.cfg, maasBundles)
+	if err != nil {
+		return nil, in, err
+	}
+	return inst.Rootfs(), in.or(found), nil
 }
 
 // maasUbuntuPrep installs what MAAS and the CanvOS flow need on the Ubuntu

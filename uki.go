@@ -3,10 +3,10 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 
 	"dagger/canvos/internal/dagger"
 	"dagger/canvos/uki"
+	"dagger/canvos/usererr"
 )
 
 // Paths inside the worker container for uki.
@@ -53,49 +53,68 @@ func (m *Canvos) Uki(
 	// Also return the ESP as a FAT image, esp.img
 	// +optional
 	espImage bool,
-	// SOURCE_DATE_EPOCH for the initrd and FAT time stamps; default the rootfs' os-release time
+	// SOURCE_DATE_EPOCH for the initrd and FAT time stamps; the rootfs' os-release time when 0
 	// +optional
-	sourceDateEpoch string,
+	sourceDateEpoch int,
 ) (*dagger.Directory, error) {
+	if rootfsImage != nil {
+		if rootfs != nil {
+			return nil, usererr.New("rootfs/rootfs-image", "both", "exactly one of them")
+		}
+		rootfs = rootfsImage.Rootfs()
+	}
+	if rootfs == nil {
+		return nil, usererr.New("rootfs/rootfs-image", "", "exactly one of them")
+	}
+	return m.uki(ctx, ukiInputs{rootfs: rootfs, keys: keys, dbKey: dbKey, pcrKey: pcrKey, cmdline: cmdline,
+		extendCmdline: extendCmdline, secureBootEnroll: secureBootEnroll, espImage: espImage, epoch: sourceDateEpoch})
+}
+
+// ukiInputs are the inputs of uki; zero values take the configuration's
+// defaults.
+type ukiInputs struct {
+	rootfs           *dagger.Directory
+	keys             *dagger.Directory // public-keys/ and enrollment/
+	dbKey, pcrKey    *dagger.Secret
+	cmdline          []string
+	extendCmdline    string
+	secureBootEnroll string
+	espImage         bool
+	epoch            int
+}
+
+// uki runs `canvos uki-esp` in the worker; the Uki function and the IS_UKI
+// provider images call it.
+func (m *Canvos) uki(ctx context.Context, in ukiInputs) (*dagger.Directory, error) {
 	cfg, err := m.resolve(ctx)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case (rootfs == nil) == (rootfsImage == nil):
-		return nil, errors.New("uki: give exactly one of rootfs and rootfs-image")
-	case rootfsImage != nil:
-		rootfs = rootfsImage.Rootfs()
-	}
+	cmdline := in.cmdline
 	if len(cmdline) == 0 {
 		cmdline = []string{uki.DefaultCmdline}
 	}
-	if secureBootEnroll == "" {
-		secureBootEnroll = uki.EnrollModeFor(cfg.AutoEnrollSecureBoot)
-	}
-	if _, err := uki.ParseEnrollMode(secureBootEnroll); err != nil {
+	enroll := cmp.Or(in.secureBootEnroll, uki.EnrollModeFor(cfg.AutoEnrollSecureBoot))
+	if _, err := uki.ParseEnrollMode(enroll); err != nil {
 		return nil, err
 	}
 	args := []string{"canvos", "uki-esp", "--rootfs", ukiRootfs, "--keys", ukiKeys,
-		"--extend-cmdline", cmp.Or(extendCmdline, cfg.Cmdline, uki.DefaultExtendCmdline),
-		"--secure-boot-enroll", secureBootEnroll, "--out-dir", ukiOut + "/esp"}
+		"--extend-cmdline", cmp.Or(in.extendCmdline, cfg.Cmdline, uki.DefaultExtendCmdline),
+		"--secure-boot-enroll", enroll, "--out-dir", ukiOut + "/esp"}
 	for _, c := range cmdline {
 		args = append(args, "--cmdline", c)
 	}
-	if espImage {
+	if in.espImage {
 		args = append(args, "--out-img", ukiOut+"/esp.img")
 	}
+	secret := dagger.ContainerWithMountedSecretOpts{Mode: 0o600}
 	ctr := m.worker().
-		WithExec([]string{"sh", "-c", aptInstall, "sh", "systemd-boot-efi"}). // the stub and systemd-boot
-		WithMountedDirectory(ukiRootfs, rootfs, dagger.ContainerWithMountedDirectoryOpts{ReadOnly: true}).
-		WithMountedDirectory(ukiKeys+"/public-keys", keys.Directory("public-keys")).
-		WithMountedDirectory(ukiKeys+"/enrollment", keys.Directory("enrollment")).
-		WithMountedSecret(ukiKeys+"/private-keys/db.key", dbKey, dagger.ContainerWithMountedSecretOpts{Mode: 0o600})
-	if pcrKey != nil {
-		ctr = ctr.WithMountedSecret(ukiKeys+"/private-keys/tpm2-pcr-private.pem", pcrKey, dagger.ContainerWithMountedSecretOpts{Mode: 0o600})
+		WithMountedDirectory(ukiRootfs, in.rootfs, dagger.ContainerWithMountedDirectoryOpts{ReadOnly: true}).
+		WithMountedDirectory(ukiKeys+"/public-keys", in.keys.Directory("public-keys")).
+		WithMountedDirectory(ukiKeys+"/enrollment", in.keys.Directory("enrollment")).
+		WithMountedSecret(ukiKeys+"/private-keys/db.key", in.dbKey, secret)
+	if in.pcrKey != nil {
+		ctr = ctr.WithMountedSecret(ukiKeys+"/private-keys/tpm2-pcr-private.pem", in.pcrKey, secret)
 	}
-	if sourceDateEpoch != "" {
-		ctr = ctr.WithEnvVariable("SOURCE_DATE_EPOCH", sourceDateEpoch)
-	}
-	return ctr.WithExec(args).Directory(ukiOut), nil
+	return withEpoch(ctr, in.epoch).WithExec(args).Directory(ukiOut), nil
 }

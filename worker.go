@@ -6,7 +6,8 @@ import (
 
 // workerTools are the Debian packages the worker CLI shells out to where the Go
 // libraries fall short (DESIGN.md, "The rule that shapes everything").
-var workerTools = []string{"squashfs-tools", "e2fsprogs", "dosfstools", "mtools", "grub-pc-bin", "grub-common"}
+// systemd-boot-efi brings the UKI stub and systemd-boot for rootfs that lack them.
+var workerTools = []string{"squashfs-tools", "e2fsprogs", "dosfstools", "mtools", "grub-pc-bin", "grub-common", "systemd-boot-efi"}
 
 // workerBinary builds the static canvos CLI from this module's source with
 // the Go toolchain image; the module and build caches make rebuilds cheap.
