@@ -125,34 +125,7 @@ func (m *Canvos) iso(rootfs *dagger.Directory, in isoInputs) *dagger.Directory {
 	if in.partitionTable != "" {
 		args = append(args, "--partition-table", in.partitionTable)
 	}
-	files := []struct {
-		flag, path string
-		file       *dagger.File
-	}{
-		{"--user-data", "/in/user-data", in.userData},
-		{"--cluster-config", "/in/spc.tgz", in.clusterConfig},
-		{"--edge-config", "/in/edge-config.yaml", in.edgeConfig},
-		{"--local-ui", "/in/local-ui.tar", in.localUI},
-	}
-	for _, f := range files {
-		if f.file != nil {
-			ctr = ctr.WithMountedFile(f.path, f.file)
-			args = append(args, f.flag, f.path)
-		}
-	}
-	dirs := []struct {
-		flag, path string
-		dir        *dagger.Directory
-	}{
-		{"--content", "/in/content", in.content},
-		{"--overlay", "/in/overlay", in.overlay},
-	}
-	for _, d := range dirs {
-		if d.dir != nil {
-			ctr = ctr.WithMountedDirectory(d.path, d.dir, ro)
-			args = append(args, d.flag, d.path)
-		}
-	}
+	ctr, args = mountPayload(ctr, args, in.payload, in.overlay)
 	if in.forceInteractive {
 		args = append(args, "--force-interactive")
 	}

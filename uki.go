@@ -86,9 +86,25 @@ type ukiInputs struct {
 // uki runs `canvos uki-esp` in the worker; the Uki function and the IS_UKI
 // provider images call it.
 func (m *Canvos) uki(ctx context.Context, in ukiInputs) (*dagger.Directory, error) {
-	cfg, err := m.resolve(ctx)
+	ctr, args, err := m.ukiWorker(ctx, in)
 	if err != nil {
 		return nil, err
+	}
+	args = append(append([]string{"canvos", "uki-esp"}, args...), "--out-dir", ukiOut+"/esp")
+	if in.espImage {
+		args = append(args, "--out-img", ukiOut+"/esp.img")
+	}
+	return ctr.WithExec(args).Directory(ukiOut), nil
+}
+
+// ukiWorker returns the worker with the rootfs, the public key tree and the
+// private keys mounted (secrets, mode 0600, never in a layer, argv or log)
+// and the ESP flags shared by uki-esp and uki-iso, defaults resolved from
+// the configuration.
+func (m *Canvos) ukiWorker(ctx context.Context, in ukiInputs) (*dagger.Container, []string, error) {
+	cfg, err := m.resolve(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	cmdline := in.cmdline
 	if len(cmdline) == 0 {
@@ -96,16 +112,13 @@ func (m *Canvos) uki(ctx context.Context, in ukiInputs) (*dagger.Directory, erro
 	}
 	enroll := cmp.Or(in.secureBootEnroll, uki.EnrollModeFor(cfg.AutoEnrollSecureBoot))
 	if _, err := uki.ParseEnrollMode(enroll); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	args := []string{"canvos", "uki-esp", "--rootfs", ukiRootfs, "--keys", ukiKeys,
+	args := []string{"--rootfs", ukiRootfs, "--keys", ukiKeys,
 		"--extend-cmdline", cmp.Or(in.extendCmdline, cfg.Cmdline, uki.DefaultExtendCmdline),
-		"--secure-boot-enroll", enroll, "--out-dir", ukiOut + "/esp"}
+		"--secure-boot-enroll", enroll}
 	for _, c := range cmdline {
 		args = append(args, "--cmdline", c)
-	}
-	if in.espImage {
-		args = append(args, "--out-img", ukiOut+"/esp.img")
 	}
 	secret := dagger.ContainerWithMountedSecretOpts{Mode: 0o600}
 	ctr := m.worker().
@@ -116,5 +129,5 @@ func (m *Canvos) uki(ctx context.Context, in ukiInputs) (*dagger.Directory, erro
 	if in.pcrKey != nil {
 		ctr = ctr.WithMountedSecret(ukiKeys+"/private-keys/tpm2-pcr-private.pem", in.pcrKey, secret)
 	}
-	return withEpoch(ctr, in.epoch).WithExec(args).Directory(ukiOut), nil
+	return withEpoch(ctr, in.epoch), args, nil
 }

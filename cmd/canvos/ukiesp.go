@@ -52,8 +52,6 @@ func newUKIESPFlags(fs *flag.FlagSet) *ukiESPFlags {
 		enroll:    fs.String("secure-boot-enroll", uki.EnrollManual, "systemd-boot secure-boot-enroll: force (CanvOS AUTO_ENROLL_SECUREBOOT_KEYS=true), manual or off"),
 		extend:    fs.String("extend-cmdline", uki.DefaultExtendCmdline, "appended to every --cmdline (CanvOS CMDLINE)"),
 		name:      fs.String("name", "canvos", "UKI file name in EFI/Linux (name.efi, name-1.efi, …)"),
-		outDir:    fs.String("out-dir", "", "write the ESP tree to this (new or empty) directory"),
-		outImg:    fs.String("out-img", "", "write the ESP as a FAT image file"),
 		timeout:   fs.Int("timeout", 5, "boot menu timeout in seconds"),
 		allowInvalid: fs.Bool("sign-with-expired-cert", false,
 			"sign even though db.pem is expired or not yet valid (firmware with a clock may refuse the images)"),
@@ -65,6 +63,8 @@ func newUKIESPFlags(fs *flag.FlagSet) *ukiESPFlags {
 func runUKIESP(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "uki-esp")
 	f := newUKIESPFlags(fs)
+	f.outDir = fs.String("out-dir", "", "write the ESP tree to this (new or empty) directory")
+	f.outImg = fs.String("out-img", "", "write the ESP as a FAT image file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -88,15 +88,6 @@ func runUKIESP(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *f.rootfs != "" {
-		tmp, err := packInitrd(e, *f.rootfs, *f.comp)
-		if err != nil {
-			return err
-		}
-		defer tmp.Close()
-		defer os.Remove(tmp.Name())
-		o.UKI.Initrd = tmp.SectionReader
-	}
 	dir := *f.outDir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "canvos-esp-"); err != nil {
@@ -104,7 +95,7 @@ func runUKIESP(ctx context.Context, e *env, args []string) error {
 		}
 		defer os.RemoveAll(dir)
 	}
-	if err := uki.WriteESP(dir, o); err != nil {
+	if err := f.writeESP(e, o, dir); err != nil {
 		return err
 	}
 	if *f.outImg != "" {
@@ -114,6 +105,21 @@ func runUKIESP(ctx context.Context, e *env, args []string) error {
 		e.printf("uki-esp: wrote %s", *f.outImg)
 	}
 	return nil
+}
+
+// writeESP writes the ESP tree of validated options o into dir, packing the
+// initrd from --rootfs first when given.
+func (f *ukiESPFlags) writeESP(e *env, o uki.ESPOptions, dir string) error {
+	if *f.rootfs != "" {
+		tmp, err := packInitrd(e, *f.rootfs, *f.comp)
+		if err != nil {
+			return err
+		}
+		defer tmp.Close()
+		defer os.Remove(tmp.Name())
+		o.UKI.Initrd = tmp.SectionReader
+	}
+	return uki.WriteESP(dir, o)
 }
 
 // options reads and checks every input before anything is written.

@@ -17,13 +17,14 @@ func init() {
 // errVerify marks an ISO that lacks something required (exit code 1).
 var errVerify = errors.New("verification failed")
 
-func runVerify(_ context.Context, e *env, args []string) error {
+func runVerify(ctx context.Context, e *env, args []string) error {
 	var x iso.Expect
 	fs := newFlags(e, "verify")
 	fs.StringVar(&x.Label, "label", iso.DefaultLabel, "expected volume label (empty: any)")
 	fs.BoolVar(&x.BIOS, "bios", true, "require BIOS boot (El Torito entry + MBR boot code)")
 	fs.BoolVar(&x.Hybrid, "hybrid", true, "require an EFI system partition in the MBR or GPT (USB UEFI boot)")
 	fs.BoolVar(&x.UserData, "user-data", false, "require user-data (config.yaml)")
+	fs.BoolVar(&x.UKI, "uki", false, "a UKI ISO (canvos uki-iso): UEFI only, no live files, systemd-boot + UKIs on the ESP (mdir); label default "+iso.UKILabel+", --bios default false")
 	// The ISO is the one positional argument; flags may come before it.
 	if err := fs.Parse(args); err != nil {
 		return parseFlags(fs, args)
@@ -31,12 +32,21 @@ func runVerify(_ context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usererr.New("FILE.iso", strings.Join(fs.Args(), " "), "exactly one ISO path")
 	}
+	ukiDefaults(fs, &x)
 	r, err := iso.Inspect(fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", fs.Arg(0), err)
 	}
 	printReport(e, fs.Arg(0), r)
-	if problems := r.Problems(x); len(problems) > 0 {
+	problems := r.Problems(x)
+	if x.UKI {
+		esp, err := ukiESPProblems(ctx, e, fs.Arg(0), r)
+		if err != nil {
+			return err
+		}
+		problems = append(problems, esp...)
+	}
+	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintf(e.stdout, "FAIL  %s\n", p)
 		}

@@ -61,17 +61,8 @@ func check(o Options) (inputs, error) {
 	if fi, err := os.Stat(o.Rootfs); err != nil || !fi.IsDir() {
 		return in, usererr.New("--rootfs", o.Rootfs, "an existing directory")
 	}
-	if o.OutPath == "" || !strings.HasSuffix(o.OutPath, ".iso") {
-		return in, usererr.New("--out", o.OutPath, "a file name ending in .iso")
-	}
-	if fi, err := os.Stat(filepath.Dir(o.OutPath)); err != nil || !fi.IsDir() {
-		return in, usererr.New("--out", o.OutPath, "a file in an existing directory")
-	}
-	if fi, err := os.Stat(o.ScratchDir); err != nil || !fi.IsDir() {
-		return in, usererr.New("--scratch", o.ScratchDir, "an existing directory")
-	}
-	if !labelRE.MatchString(o.Label) {
-		return in, usererr.New("--label", o.Label, "1–32 characters A–Z, 0–9, _")
+	if err := checkOutput(o); err != nil {
+		return in, err
 	}
 	if o.PartitionTable != TableGPT && o.PartitionTable != TableMBR {
 		return in, usererr.New("--partition-table", string(o.PartitionTable), usererr.OneOf(string(TableGPT), string(TableMBR)))

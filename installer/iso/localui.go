@@ -100,6 +100,9 @@ func uiPath(name string) (string, error) {
 // rootfsClash tells how an entry meets the rootfs: a directory on a directory
 // merges, anything else on an existing path replaces it.
 func rootfsClash(rootfs string, e uiEntry) (merge, replace bool) {
+	if rootfs == "" { // the UKI ISO: extracted into the ISO tree, no rootfs
+		return false, false
+	}
 	fi, err := os.Lstat(filepath.Join(rootfs, e.name))
 	if err != nil {
 		return false, false

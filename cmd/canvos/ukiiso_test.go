@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"dagger/canvos/testutil"
+)
+
+// TestUKIISOCommand: uki-iso from keys + initrd (signing, ESP, ISO in one
+// go) and from a prebuilt uki-esp image; verify --uki accepts both and lists
+// the ESP; the same inputs give the same bytes; bad inputs exit 2 before
+// anything is written, the ESP included.
+func TestUKIISOCommand(t *testing.T) {
+	t.Parallel()
+	testutil.RequireTool(t, "mkfs.fat", "mcopy", "mmd", "mdir")
+	testutil.RequireFile(t, defaultStub)
+	testutil.RequireFile(t, defaultSDBoot)
+	keys, kernel, initrd := ukiInputs(t)
+	dir := t.TempDir()
+	ud := filepath.Join(dir, "user-data")
+	require.NoError(t, os.WriteFile(ud, []byte("#cloud-config\ninstall:\n  device: auto\n"), 0o644))
+	base := []string{"uki-iso", "--kernel", kernel, "--initrd", initrd, "--keys", keys, "--cmdline", "console=ttyS0",
+		"--secure-boot-enroll", "force", "--user-data", ud}
+	build := func(out string, extra ...string) (int, string) {
+		return canvos(t, append(append(append([]string{}, base...), extra...), "--scratch", t.TempDir(), "--out", out)...)
+	}
+	out := filepath.Join(t.TempDir(), "uki.iso")
+	code, stderr := build(out)
+	require.Equal(t, 0, code, stderr)
+	require.FileExists(t, out+".sha256")
+
+	code, stdout, stderr := runMain(t, "verify", "--uki", "--user-data", out)
+	require.Equal(t, 0, code, stderr)
+	for _, want := range []string{"label:  UKI_ISO_INSTALL", "boot:   UEFI", "file:   /config.yaml", "esp:    /EFI/BOOT/BOOTX64.EFI",
+		"esp:    /EFI/Linux/canvos.efi", "esp:    /loader/keys/auto/db.auth", "gpt:    1", "OK"} {
+		require.Contains(t, stdout, want)
+	}
+	// Checked as a live ISO it lacks the live files and BIOS boot.
+	code, stdout, _ = runMain(t, "verify", out)
+	require.Equal(t, 1, code)
+	require.Contains(t, stdout, "FAIL  missing /rootfs.squashfs")
+
+	again := filepath.Join(t.TempDir(), "uki.iso")
+	code, stderr = build(again)
+	require.Equal(t, 0, code, stderr)
+	a, err := os.ReadFile(out)
+	require.NoError(t, err)
+	b, err := os.ReadFile(again)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(a, b), "two uki-iso runs differ")
+
+	img := filepath.Join(t.TempDir(), "esp.img")
+	code, stderr = canvos(t, "uki-esp", "--kernel", kernel, "--initrd", initrd, "--keys", keys, "--cmdline", "c",
+		"--out-img", img)
+	require.Equal(t, 0, code, stderr)
+	prebuilt := filepath.Join(t.TempDir(), "prebuilt.iso")
+	code, stderr = canvos(t, "uki-iso", "--esp-img", img, "--out", prebuilt)
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = runMain(t, "verify", "--uki", prebuilt)
+	require.Equal(t, 0, code, stderr)
+
+	bad := filepath.Join(dir, "bad-user-data")
+	require.NoError(t, os.WriteFile(bad, []byte("no header\n"), 0o644))
+	cases := []struct {
+		name, out string // out: the --out file name
+		args      []string
+	}{
+		{"bad user-data", "x.iso", append(append([]string{}, base...), "--user-data", bad)},
+		{"missing content dir", "x.iso", append(append([]string{}, base...), "--content", filepath.Join(dir, "nope"))},
+		{"unknown enroll mode", "x.iso", append(append([]string{}, base...), "--secure-boot-enroll", "if-safe")},
+		{"keys without the db", "x.iso", []string{"uki-iso", "--kernel", kernel, "--initrd", initrd, "--keys", t.TempDir(), "--cmdline", "c"}},
+		{"esp-img and keys", "x.iso", []string{"uki-iso", "--esp-img", img, "--keys", keys}},
+		{"esp-img not FAT", "x.iso", []string{"uki-iso", "--esp-img", ud}},
+		{"out not .iso", "x.img", []string{"uki-iso", "--esp-img", img}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			outDir, scratch := t.TempDir(), t.TempDir()
+			code, stderr := canvos(t, append(c.args, "--scratch", scratch, "--out", filepath.Join(outDir, c.out))...)
+			require.Equal(t, exitInput, code, stderr)
+			for _, d := range []string{outDir, scratch} {
+				entries, err := os.ReadDir(d)
+				require.NoError(t, err)
+				require.Empty(t, entries, "%s: %s", d, stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+
+	"dagger/canvos/internal/dagger"
+	"dagger/canvos/usererr"
+)
+
+// UkiIso builds the UKI installer ISO (CanvOS +build-uki-iso with
+// AUTO_ENROLL_SECUREBOOT_KEYS, amd64): a UEFI-only ISO whose El Torito image
+// and GPT EFI system partition are the systemd-boot ESP of uki (signed
+// systemd-boot, one signed UKI per command line with the rootfs as initrd,
+// loader.conf, loader/keys/auto/{PK,KEK,db}.auth), and whose ISO 9660 tree
+// carries the payload: user-data as /config.yaml, content bundles split into
+// _partNN, SPC, edge config, local-ui under /opt/spectrocloud, the overlay.
+// Written to a USB stick it boots as a disk. Returns a directory with
+// <ISO_NAME>.iso and its .sha256 (CanvOS' UKI ISO has none). Private keys
+// enter only as secrets.
+func (m *Canvos) UkiIso(
+	ctx context.Context,
+	// Root file system packed into the UKIs (the installer rootfs); give this or rootfsImage. When both are absent,
+	// installer-image is built from the configuration and the payload comes from the build context, as in CanvOS +iso
+	// +optional
+	rootfs *dagger.Directory,
+	// Container whose file system is the root file system; give this or rootfs
+	// +optional
+	rootfsImage *dagger.Container,
+	// Key tree from uki-genkey or CanvOS secure-boot/: public-keys/ and enrollment/ are read; private-keys/ is never uploaded
+	// +ignore=["private-keys"]
+	keys *dagger.Directory,
+	// db private key (secure-boot/private-keys/db.key): signs the UKIs and systemd-boot
+	dbKey *dagger.Secret,
+	// TPM PCR policy key (secure-boot/private-keys/tpm2-pcr-private.pem): adds the signed PCR 11 policy
+	// +optional
+	pcrKey *dagger.Secret,
+	// Kernel command lines, one boot entry each; default the Kairos UKI command line
+	// +optional
+	cmdline []string,
+	// Appended to every command line; default CMDLINE from .arg (stylus.registration)
+	// +optional
+	extendCmdline string,
+	// systemd-boot secure-boot-enroll: force, manual or off; default force when AUTO_ENROLL_SECUREBOOT_KEYS=true, else manual
+	// +optional
+	secureBootEnroll string,
+	// ISO file name without .iso; ISO_NAME from the configuration when empty
+	// +optional
+	isoName string,
+	// #cloud-config user-data (CanvOS user-data), checked and put on the ISO as /config.yaml
+	// +optional
+	userData *dagger.File,
+	// Content bundles (*.zst) → /opt/spectrocloud/content/<name>_partNN
+	// +optional
+	content *dagger.Directory,
+	// Cluster profile (SPC, CLUSTERCONFIG) → /opt/spectrocloud/clusterconfig/spc.tgz
+	// +optional
+	clusterConfig *dagger.File,
+	// EDGE_CUSTOM_CONFIG → /.edge_custom_config.yaml
+	// +optional
+	edgeConfig *dagger.File,
+	// local-ui.tar, extracted under the ISO's /opt/spectrocloud
+	// +optional
+	localUi *dagger.File,
+	// Files copied onto the ISO root (CanvOS overlay/files-iso, stylus-image.tar, luet)
+	// +optional
+	overlay *dagger.Directory,
+	// SOURCE_DATE_EPOCH for every time stamp; the rootfs' os-release mtime when 0
+	// +optional
+	sourceDateEpoch int,
+) (*dagger.Directory, error) {
+	cfg, err := m.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := isoInputs{
+		payload: payload{userData: userData, content: content, clusterConfig: clusterConfig, edgeConfig: edgeConfig, localUI: localUi},
+		name:    isoName, overlay: overlay, epoch: sourceDateEpoch,
+	}
+	if in.name == "" {
+		in.name = cfg.Plan().ISOName
+	}
+	switch {
+	case rootfs != nil && rootfsImage != nil:
+		return nil, usererr.New("rootfs/rootfs-image", "both", "at most one of them")
+	case rootfsImage != nil:
+		rootfs = rootfsImage.Rootfs()
+	case rootfs == nil:
+		if rootfs, in, err = m.installerISOInputs(ctx, in); err != nil {
+			return nil, err
+		}
+	}
+	ctr, args, err := m.ukiWorker(ctx, ukiInputs{rootfs: rootfs, keys: keys, dbKey: dbKey, pcrKey: pcrKey, cmdline: cmdline,
+		extendCmdline: extendCmdline, secureBootEnroll: secureBootEnroll, epoch: sourceDateEpoch})
+	if err != nil {
+		return nil, err
+	}
+	ctr = ctr.WithExec([]string{"mkdir", "-p", "/out", "/scratch"})
+	args = append(append([]string{"canvos", "uki-iso"}, args...), "--out", "/out/"+in.name+".iso", "--scratch", "/scratch")
+	ctr, args = mountPayload(ctr, args, in.payload, in.overlay)
+	return ctr.WithExec(args).Directory("/out"), nil
+}
+
+// mountPayload mounts the ISO payload read-only into the worker and adds
+// the flags that name it (canvos iso and canvos uki-iso share them).
+func mountPayload(ctr *dagger.Container, args []string, p payload, overlay *dagger.Directory) (*dagger.Container, []string) {
+	files := []struct {
+		flag, path string
+		file       *dagger.File
+	}{
+		{"--user-data", "/in/user-data", p.userData},
+		{"--cluster-config", "/in/spc.tgz", p.clusterConfig},
+		{"--edge-config", "/in/edge-config.yaml", p.edgeConfig},
+		{"--local-ui", "/in/local-ui.tar", p.localUI},
+	}
+	for _, f := range files {
+		if f.file != nil {
+			ctr = ctr.WithMountedFile(f.path, f.file)
+			args = append(args, f.flag, f.path)
+		}
+	}
+	ro := dagger.ContainerWithMountedDirectoryOpts{ReadOnly: true}
+	dirs := []struct {
+		flag, path string
+		dir        *dagger.Directory
+	}{
+		{"--content", "/in/content", p.content},
+		{"--overlay", "/in/overlay", overlay},
+	}
+	for _, d := range dirs {
+		if d.dir != nil {
+			ctr = ctr.WithMountedDirectory(d.path, d.dir, ro)
+			args = append(args, d.flag, d.path)
+		}
+	}
+	return ctr, args
+}
