@@ -168,8 +168,9 @@ func (m *Canvos) Publish(
 
 // BuildAll builds what CanvOS' +build-all-images builds for one
 // architecture: the provider images (pushed with --push) and the installer
-// ISO with its .sha256, returned as a directory to export. Never cached as a
-// whole, so --push always pushes; its steps are cached as usual.
+// ISO with its .sha256 (the UKI ISO when IS_UKI=true), returned as a
+// directory to export. Never cached as a whole, so --push always pushes; its
+// steps are cached as usual.
 // +cache="never"
 func (m *Canvos) BuildAll(
 	ctx context.Context,
@@ -201,7 +202,7 @@ func (m *Canvos) BuildAll(
 	// +optional
 	// +ignore=["private-keys"]
 	ukiKeys *dagger.Directory,
-	// IS_UKI: db private key that signs the provider UKIs
+	// IS_UKI: db private key that signs the provider UKIs and the UKI ISO
 	// +optional
 	ukiDbKey *dagger.Secret,
 	// IS_UKI: TPM PCR policy key (tpm2-pcr-private.pem)
@@ -232,8 +233,15 @@ func (m *Canvos) BuildAll(
 	if err != nil {
 		return nil, err
 	}
-	return m.iso(inst.Rootfs(), isoInputs{payload: found, name: b.names.ISOName,
-		forceInteractive: b.cfg.ForceInteractiveInstall, debug: b.cfg.Debug}), nil
+	iso := isoInputs{payload: found, name: b.names.ISOName,
+		forceInteractive: b.cfg.ForceInteractiveInstall, debug: b.cfg.Debug}
+	if b.cfg.IsUKI { // CanvOS +iso builds +build-uki-iso then
+		if err := b.in.requireUKIKeys(); err != nil {
+			return nil, err
+		}
+		return m.ukiISO(ctx, iso, ukiInputs{rootfs: inst.Rootfs(), keys: b.in.ukiKeys, dbKey: b.in.ukiDbKey, pcrKey: b.in.ukiPcrKey})
+	}
+	return m.iso(inst.Rootfs(), iso), nil
 }
 
 // buildInputs are the user inputs besides the configuration.
@@ -245,6 +253,14 @@ type buildInputs struct {
 	ukiKeys      *dagger.Directory
 	ukiDbKey     *dagger.Secret
 	ukiPcrKey    *dagger.Secret
+}
+
+// requireUKIKeys checks the inputs IS_UKI=true signs with.
+func (in buildInputs) requireUKIKeys() error {
+	if in.ukiKeys == nil || in.ukiDbKey == nil {
+		return usererr.New("--uki-keys/--uki-db-key", "", "both, when IS_UKI=true (the UKIs are signed with the db key)")
+	}
+	return nil
 }
 
 // buildSet is one architecture's resolved configuration and base image.
@@ -378,8 +394,8 @@ func (m *Canvos) trustedBoot(ctx context.Context, b buildSet) (func(*dagger.Cont
 	if !b.cfg.IsUKI {
 		return nil, nil
 	}
-	if b.in.ukiKeys == nil || b.in.ukiDbKey == nil {
-		return nil, usererr.New("--uki-keys/--uki-db-key", "", "both, when IS_UKI=true (the provider UKIs are signed with the db key)")
+	if err := b.in.requireUKIKeys(); err != nil {
+		return nil, err
 	}
 	return func(rootfs *dagger.Container) *dagger.Directory {
 		esp, err := m.uki(ctx, ukiInputs{rootfs: rootfs.Rootfs(), keys: b.in.ukiKeys, dbKey: b.in.ukiDbKey, pcrKey: b.in.ukiPcrKey})

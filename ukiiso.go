@@ -89,8 +89,14 @@ func (m *Canvos) UkiIso(
 			return nil, err
 		}
 	}
-	ctr, args, err := m.ukiWorker(ctx, ukiInputs{rootfs: rootfs, keys: keys, dbKey: dbKey, pcrKey: pcrKey, cmdline: cmdline,
+	return m.ukiISO(ctx, in, ukiInputs{rootfs: rootfs, keys: keys, dbKey: dbKey, pcrKey: pcrKey, cmdline: cmdline,
 		extendCmdline: extendCmdline, secureBootEnroll: secureBootEnroll, epoch: sourceDateEpoch})
+}
+
+// ukiISO runs `canvos uki-iso` in the worker; UkiIso and build-all with
+// IS_UKI call it.
+func (m *Canvos) ukiISO(ctx context.Context, in isoInputs, u ukiInputs) (*dagger.Directory, error) {
+	ctr, args, err := m.ukiWorker(ctx, u)
 	if err != nil {
 		return nil, err
 	}
