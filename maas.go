@@ -44,8 +44,9 @@ func (m *Canvos) KairosRawImage(
 // MaasImage builds the MAAS composite disk (CanvOS ./earthly.sh +maas-image):
 // <MAAS_IMAGE_NAME>.raw.gz and its .sha256, to upload to MAAS as a ddgz
 // custom image. The Kairos partitions come from kairosRaw, or from a Kairos
-// raw disk built from rootfs; the Ubuntu partition from ubuntuRootfs, or from
-// ubuntuImage with a kernel, initrd and cloud-init installed.
+// raw disk built from rootfs; the Ubuntu partition from ubuntuRootfs, from the
+// root file system of ubuntuCloudImage, or from ubuntuImage with a kernel,
+// initrd and cloud-init installed.
 func (m *Canvos) MaasImage(
 	ctx context.Context,
 	// Kairos raw disk (kairos-raw-image); built from rootfs when not given
@@ -62,6 +63,11 @@ func (m *Canvos) MaasImage(
 	// Ubuntu rootfs with /boot/vmlinuz, /boot/initrd.img and cloud-init; built from ubuntuImage when not given
 	// +optional
 	ubuntuRootfs *dagger.Directory,
+	// Ubuntu cloud image whose root file system becomes the Ubuntu partition instead of ubuntuRootfs: a raw
+	// GPT disk (qemu-img convert -O raw of noble-server-cloudimg-amd64.img) or the ext4 image from
+	// noble-server-cloudimg-amd64.tar.gz; only read
+	// +optional
+	ubuntuCloudImage *dagger.File,
 	// Ubuntu image the Ubuntu rootfs is built from (a mirror's reference works)
 	// +optional
 	// +default="ubuntu:24.04"
@@ -105,14 +111,24 @@ func (m *Canvos) MaasImage(
 	if kairosRaw == nil {
 		kairosRaw = m.KairosRawImage(rootfs, in.userData, true, sourceDateEpoch).File("kairos.raw")
 	}
-	if ubuntuRootfs == nil {
-		ubuntuRootfs = maasUbuntuRootfs(ubuntuImage)
+	if ubuntuRootfs != nil && ubuntuCloudImage != nil {
+		return nil, usererr.New("--ubuntu-rootfs/--ubuntu-cloud-image", "both", "at most one of them")
 	}
-	ctr := withEpoch(m.worker(), sourceDateEpoch).
-		WithMountedFile("/in/kairos.raw", kairosRaw).
-		WithMountedDirectory("/in/ubuntu", ubuntuRootfs)
-	args := []string{"canvos", "maas", "--kairos-raw", "/in/kairos.raw", "--ubuntu-rootfs", "/in/ubuntu",
+	ctr := withEpoch(m.worker(), sourceDateEpoch).WithMountedFile("/in/kairos.raw", kairosRaw)
+	args := []string{"canvos", "maas", "--kairos-raw", "/in/kairos.raw",
 		"--out-dir", "/out", "--ubuntu-rootfs-size", strconv.Itoa(ubuntuRootfsSize)}
+	if ubuntuCloudImage != nil {
+		// withMountedFile has no read-only option (v0.21.9); the mount is a
+		// snapshot the CLI only reads (its root file system is copied to scratch).
+		ctr = ctr.WithMountedFile("/in/ubuntu-cloud.img", ubuntuCloudImage)
+		args = append(args, "--ubuntu-cloud-image", "/in/ubuntu-cloud.img")
+	} else {
+		if ubuntuRootfs == nil {
+			ubuntuRootfs = maasUbuntuRootfs(ubuntuImage)
+		}
+		ctr = ctr.WithMountedDirectory("/in/ubuntu", ubuntuRootfs)
+		args = append(args, "--ubuntu-rootfs", "/in/ubuntu")
+	}
 	if maasImageName != "" {
 		args = append(args, "--name", maasImageName)
 	}

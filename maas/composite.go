@@ -54,7 +54,7 @@ func (d *composite) build(ctx context.Context) error {
 
 func (d *composite) seed() seed {
 	parts := [][]byte{[]byte("maas"), []byte(d.o.Name), []byte(strconv.FormatInt(d.o.Epoch, 10)),
-		[]byte(d.in.diskID), d.in.rootfs.digest[:], []byte(strconv.FormatInt(d.o.RootfsSize, 10)),
+		[]byte(d.in.diskID), d.in.rootfs.digest[:], d.in.cloud.digest[:], []byte(strconv.FormatInt(d.o.RootfsSize, 10)),
 		overlay.CurtinHooks, overlay.SetupRecovery, overlay.SetupRecoveryService, overlay.GrubCustom}
 	for _, dest := range d.in.content {
 		fi, err := os.Stat(d.in.stage[dest])
@@ -107,24 +107,12 @@ func (d *composite) copyKairos(dst *os.File) error {
 	return nil
 }
 
-// ubuntu makes p2: mke2fs -d of the Ubuntu rootfs in place, then the curtin
-// hook and the setup-recovery service added with debugfs — the rootfs is
-// never copied or staged.
+// ubuntu makes p2: mke2fs -d of the Ubuntu rootfs in place (the rootfs is
+// never copied or staged), or the cloud image's root file system; then the
+// curtin hook and the setup-recovery service added with debugfs.
 func (d *composite) ubuntu(ctx context.Context) error {
 	p := d.l.find(nameUbuntu)
-	d.o.Printf("maas: %s from %s", nameUbuntu, d.o.UbuntuRootfs)
-	cmd := mkfsExt(extFS{typ: "ext4", label: labelUbuntu, src: d.o.UbuntuRootfs}, d.disk, p, d.s, d.o.Epoch)
-	if _, err := d.o.Run(ctx, cmd); err != nil {
-		return fmt.Errorf("maas: %s: %w", nameUbuntu, err)
-	}
-	scratch := filepath.Join(d.work, nameUbuntu)
-	if err := os.MkdirAll(scratch, 0o700); err != nil {
-		return err
-	}
-	exists := func(p string) bool {
-		_, err := os.Lstat(filepath.Join(d.o.UbuntuRootfs, p))
-		return err == nil
-	}
+	fail := func(err error) error { return fmt.Errorf("maas: %s: %w", nameUbuntu, err) }
 	const unit = "/etc/systemd/system/setup-recovery.service"
 	files := []addFile{
 		{"/curtin/curtin-hooks", overlay.CurtinHooks, 0o750},
@@ -132,8 +120,36 @@ func (d *composite) ubuntu(ctx context.Context) error {
 		{unit, overlay.SetupRecoveryService, 0o644},
 	}
 	links := []addLink{{"/etc/systemd/system/multi-user.target.wants/setup-recovery.service", unit}}
+	exists := func(p string) bool {
+		_, err := os.Lstat(filepath.Join(d.o.UbuntuRootfs, p))
+		return err == nil
+	}
+	if d.o.UbuntuCloudImage != "" {
+		d.o.Printf("maas: %s from %s", nameUbuntu, d.o.UbuntuCloudImage)
+		if err := d.cloudUbuntu(ctx, p); err != nil {
+			return fail(err)
+		}
+		paths := []string{links[0].path}
+		for _, f := range files {
+			paths = append(paths, f.path)
+		}
+		var err error
+		if exists, err = extExists(ctx, d.o.Run, d.disk, p, paths); err != nil {
+			return fail(err)
+		}
+	} else {
+		d.o.Printf("maas: %s from %s", nameUbuntu, d.o.UbuntuRootfs)
+		cmd := mkfsExt(extFS{typ: "ext4", label: labelUbuntu, src: d.o.UbuntuRootfs}, d.disk, p, d.s, d.o.Epoch)
+		if _, err := d.o.Run(ctx, cmd); err != nil {
+			return fail(err)
+		}
+	}
+	scratch := filepath.Join(d.work, nameUbuntu)
+	if err := os.MkdirAll(scratch, 0o700); err != nil {
+		return fail(err)
+	}
 	if err := edit(ctx, d.o.Run, scratch, d.disk, p, d.o.Epoch, exists, files, links); err != nil {
-		return fmt.Errorf("maas: %s: %w", nameUbuntu, err)
+		return fail(err)
 	}
 	return nil
 }
@@ -144,7 +160,7 @@ func (d *composite) ubuntu(ctx context.Context) error {
 func (d *composite) oem(ctx context.Context) error {
 	p := d.l.find(nameOEM)
 	fail := func(err error) error { return fmt.Errorf("maas: %s: %w", nameOEM, err) }
-	names, err := rootNames(ctx, d.o.Run, d.disk, p)
+	names, err := dirNames(ctx, d.o.Run, d.disk, p, "/")
 	if err != nil {
 		return fail(err)
 	}

@@ -3,11 +3,13 @@ package maas
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"dagger/canvos/run"
@@ -87,21 +89,45 @@ func edit(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, error),
 	return nil
 }
 
-// rootNames lists the names in the root directory of the ext file system on p
-// (`ls -p` prints /inode/mode/uid/gid/name/size/ per entry).
-func rootNames(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, error), disk string, p placed) (map[string]bool, error) {
-	out, err := r(ctx, debugfsRequest(disk, p, "ls -p /"))
+// dirEntry is one entry of an ext directory as `debugfs ls -p` prints it.
+type dirEntry struct {
+	mode     uint32 // st_mode: type and permissions
+	uid, gid uint32
+}
+
+// dirEntries lists the entries of directory dir of the ext file system on p
+// by absolute path (`ls -p` prints /inode/mode/uid/gid/name/size/ per entry,
+// mode in octal); a missing directory lists nothing.
+func dirEntries(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, error), disk string, p placed, dir string) (map[string]dirEntry, error) {
+	out, err := r(ctx, debugfsRequest(disk, p, "ls -p "+dir))
 	if err != nil {
 		return nil, err
 	}
-	names := map[string]bool{}
+	ents := map[string]dirEntry{}
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Split(line, "/")
-		if len(f) >= 7 && f[5] != "." && f[5] != ".." {
-			names["/"+f[5]] = true
+		if len(f) < 7 || f[5] == "." || f[5] == ".." {
+			continue
 		}
+		mode, err1 := strconv.ParseUint(f[2], 8, 32)
+		uid, err2 := strconv.ParseUint(f[3], 10, 32)
+		gid, err3 := strconv.ParseUint(f[4], 10, 32)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, fmt.Errorf("debugfs ls -p %s: %q: %w", dir, line, err)
+		}
+		ents[path.Join(dir, f[5])] = dirEntry{mode: uint32(mode), uid: uint32(uid), gid: uint32(gid)}
 	}
-	return names, nil
+	return ents, nil
+}
+
+// dirNames is the set of paths dirEntries lists.
+func dirNames(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, error), disk string, p placed, dir string) (map[string]bool, error) {
+	ents, err := dirEntries(ctx, r, disk, p, dir)
+	names := map[string]bool{}
+	for n := range ents {
+		names[n] = true
+	}
+	return names, err
 }
 
 // stampTimes sets atime, mtime and ctime of "/" and every entry of the file

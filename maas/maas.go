@@ -19,18 +19,19 @@ import (
 // Options describe a MAAS composite disk (CanvOS ./earthly.sh +maas-image,
 // cloudconfigs/build-kairos-maas.sh).
 type Options struct {
-	KairosRaw     string                                         // Kairos raw disk from BuildRaw (its efi, oem and recovery partitions are copied)
-	UbuntuRootfs  string                                         // Ubuntu rootfs directory with kernel, initrd, cloud-init
-	OutDir        string                                         // where <Name>.raw.gz and <Name>.raw.gz.sha256 go
-	Name          string                                         // MAAS_IMAGE_NAME; "" is kairos-ubuntu-maas; .raw/.raw.gz are stripped
-	Content       string                                         // optional directory of content bundles (*.zst, *.tar)
-	ClusterConfig string                                         // optional SPC file
-	EdgeConfig    string                                         // optional EDGE_CUSTOM_CONFIG file
-	RootfsSize    int64                                          // UBUNTU_ROOTFS size in bytes; 0 is 3 GiB
-	ScratchDir    string                                         // for the uncompressed disk and staged files; "" is OutDir
-	Epoch         int64                                          // SOURCE_DATE_EPOCH
-	Printf        func(string, ...any)                           // progress; nil is silent
-	Run           func(context.Context, run.Cmd) ([]byte, error) // nil: run.Run
+	KairosRaw        string                                         // Kairos raw disk from BuildRaw (its efi, oem and recovery partitions are copied)
+	UbuntuRootfs     string                                         // Ubuntu rootfs directory with kernel, initrd, cloud-init
+	UbuntuCloudImage string                                         // or: Ubuntu cloud image (raw GPT disk or ext4 image) whose root file system becomes p2
+	OutDir           string                                         // where <Name>.raw.gz and <Name>.raw.gz.sha256 go
+	Name             string                                         // MAAS_IMAGE_NAME; "" is kairos-ubuntu-maas; .raw/.raw.gz are stripped
+	Content          string                                         // optional directory of content bundles (*.zst, *.tar)
+	ClusterConfig    string                                         // optional SPC file
+	EdgeConfig       string                                         // optional EDGE_CUSTOM_CONFIG file
+	RootfsSize       int64                                          // UBUNTU_ROOTFS size in bytes; 0 is 3 GiB
+	ScratchDir       string                                         // for the uncompressed disk and staged files; "" is OutDir
+	Epoch            int64                                          // SOURCE_DATE_EPOCH
+	Printf           func(string, ...any)                           // progress; nil is silent
+	Run              func(context.Context, run.Cmd) ([]byte, error) // nil: run.Run
 }
 
 // DefaultName is CanvOS' MAAS_IMAGE_NAME default.
@@ -52,6 +53,7 @@ type maasInputs struct {
 	kairos  map[string]*gpt.Partition // efi, oem, recovery of the Kairos raw disk
 	diskID  string                    // the Kairos raw disk's GUID, which stands for its content
 	rootfs  tree
+	cloud   cloudRoot         // with UbuntuCloudImage
 	content []string          // content bundle paths, sorted
 	stage   map[string]string // content partition path → host file
 }
@@ -76,7 +78,7 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-func (o Options) validate() (maasInputs, error) {
+func (o Options) validate(ctx context.Context) (maasInputs, error) {
 	in := maasInputs{stage: map[string]string{}}
 	if !nameRE.MatchString(o.Name) {
 		return in, usererr.New("--name", o.Name, "letters, digits, '.', '_' and '-', not starting with a symbol")
@@ -91,7 +93,15 @@ func (o Options) validate() (maasInputs, error) {
 	if in.kairos, in.diskID, err = kairosPartitions(o.KairosRaw); err != nil {
 		return in, err
 	}
-	if err := o.validateRootfs(&in); err != nil {
+	switch {
+	case (o.UbuntuRootfs == "") == (o.UbuntuCloudImage == ""):
+		return in, usererr.New("--ubuntu-rootfs/"+cloudImageFlag, fmt.Sprintf("%q/%q", o.UbuntuRootfs, o.UbuntuCloudImage), "exactly one of them")
+	case o.UbuntuCloudImage != "":
+		err = o.validateCloudImage(ctx, &in)
+	default:
+		err = o.validateRootfs(&in)
+	}
+	if err != nil {
 		return in, err
 	}
 	return in, o.validateContent(&in)
@@ -185,7 +195,7 @@ func (o Options) validateContent(in *maasInputs) error {
 // laid out as CanvOS §10 (efi, ubuntu_rootfs, oem, recovery, optional content).
 func Build(ctx context.Context, o Options) (Result, error) {
 	o = o.withDefaults()
-	in, err := o.validate()
+	in, err := o.validate(ctx)
 	if err != nil {
 		return Result{}, err
 	}

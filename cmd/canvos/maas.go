@@ -17,7 +17,8 @@ func runMAAS(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "maas")
 	var o maas.Options
 	fs.StringVar(&o.KairosRaw, "kairos-raw", "", "Kairos raw disk from 'canvos raw' (required)")
-	fs.StringVar(&o.UbuntuRootfs, "ubuntu-rootfs", "", "Ubuntu rootfs directory with /boot/vmlinuz, /boot/initrd.img, cloud-init (required)")
+	fs.StringVar(&o.UbuntuRootfs, "ubuntu-rootfs", "", "Ubuntu rootfs directory with /boot/vmlinuz, /boot/initrd.img, cloud-init (this or --ubuntu-cloud-image)")
+	fs.StringVar(&o.UbuntuCloudImage, "ubuntu-cloud-image", "", "Ubuntu cloud image whose root file system becomes the Ubuntu partition: raw GPT disk (qemu-img convert -O raw) or ext4 image")
 	fs.StringVar(&o.OutDir, "out-dir", "", "output directory (required)")
 	fs.StringVar(&o.Name, "name", maas.DefaultName, "MAAS_IMAGE_NAME: output file name without .raw.gz")
 	fs.StringVar(&o.Content, "content", "", "directory of content bundles (*.zst, *.tar) for the COS_CONTENT partition")
@@ -27,13 +28,20 @@ func runMAAS(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if o.KairosRaw == "" || o.UbuntuRootfs == "" || o.OutDir == "" {
-		return usererr.New("--kairos-raw/--ubuntu-rootfs/--out-dir", fmt.Sprintf("%q/%q/%q", o.KairosRaw, o.UbuntuRootfs, o.OutDir), "all three set")
+	if o.KairosRaw == "" || o.OutDir == "" {
+		return usererr.New("--kairos-raw/--out-dir", fmt.Sprintf("%q/%q", o.KairosRaw, o.OutDir), "both set")
+	}
+	if (o.UbuntuRootfs == "") == (o.UbuntuCloudImage == "") {
+		return usererr.New("--ubuntu-rootfs/--ubuntu-cloud-image", fmt.Sprintf("%q/%q", o.UbuntuRootfs, o.UbuntuCloudImage), "exactly one of them")
 	}
 	o.RootfsSize = *sizeMiB << 20
 	o.Printf = e.printf
 	var err error
-	if o.Epoch, err = sourceDateEpoch(o.UbuntuRootfs); err != nil {
+	epochFrom := o.UbuntuRootfs
+	if o.UbuntuCloudImage != "" {
+		epochFrom = o.UbuntuCloudImage // a file has no etc/os-release: SOURCE_DATE_EPOCH or 1980
+	}
+	if o.Epoch, err = sourceDateEpoch(epochFrom); err != nil {
 		return err
 	}
 	res, err := maas.Build(ctx, o)

@@ -46,6 +46,16 @@ func TestRawAndMAASCommands(t *testing.T) {
 	b, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", b)
 	require.Contains(t, string(b), "site-a.raw.gz: OK")
+
+	// The Ubuntu partition from a cloud image's root file system (an ext4 image).
+	cloud := filepath.Join(dir, "cloudimg.ext4")
+	mkfs := exec.Command("mke2fs", "-q", "-F", "-t", "ext4", "-d", testutil.UbuntuRootfs(t, []byte("k"), []byte("i")), cloud, "64M")
+	b, err = mkfs.CombinedOutput()
+	require.NoError(t, err, "%s", b)
+	code, stderr = runCLI(t, epoch, "maas", "--kairos-raw", raw, "--ubuntu-cloud-image", cloud,
+		"--out-dir", out, "--name", "site-b", "--ubuntu-rootfs-size", "256")
+	require.Equal(t, 0, code, stderr)
+	require.FileExists(t, filepath.Join(out, "site-b.raw.gz.sha256"))
 }
 
 func TestRawAndMAASInputErrors(t *testing.T) {
@@ -58,7 +68,10 @@ func TestRawAndMAASInputErrors(t *testing.T) {
 		"raw without flags":  {args: []string{"raw"}, want: "--rootfs/--out"},
 		"raw positional":     {args: []string{"raw", "x"}, want: "unexpected"},
 		"raw bad user-data":  {args: []string{"raw", "--rootfs", dir, "--out", dir + "/x.raw", "--user-data", dir + "/none"}, want: "--user-data"},
-		"maas without flags": {args: []string{"maas"}, want: "--kairos-raw/--ubuntu-rootfs/--out-dir"},
+		"maas without flags": {args: []string{"maas"}, want: "--kairos-raw/--out-dir"},
+		"maas no ubuntu":     {args: []string{"maas", "--kairos-raw", dir + "/k.raw", "--out-dir", dir}, want: "--ubuntu-rootfs/--ubuntu-cloud-image"},
+		"maas both ubuntu": {args: []string{"maas", "--kairos-raw", dir + "/k.raw", "--out-dir", dir, "--ubuntu-rootfs", dir,
+			"--ubuntu-cloud-image", dir + "/c.img"}, want: "--ubuntu-rootfs/--ubuntu-cloud-image"},
 		"maas bad epoch": {env: []string{"SOURCE_DATE_EPOCH=yesterday"},
 			args: []string{"maas", "--kairos-raw", dir + "/k.raw", "--ubuntu-rootfs", dir, "--out-dir", dir}, want: "SOURCE_DATE_EPOCH"},
 		"maas bad size": {args: []string{"maas", "--kairos-raw", dir + "/k.raw", "--ubuntu-rootfs", dir, "--out-dir", dir, "--ubuntu-rootfs-size", "10"},
