@@ -80,6 +80,15 @@ func check(o Options) (inputs, error) {
 	if in.boot, err = findBoot(o); err != nil {
 		return in, err
 	}
+	return checkPayload(o, in, o.Rootfs)
+}
+
+// checkPayload resolves what both ISO kinds carry besides the OS: user-data,
+// content bundles, SPC, edge config, local UI and overlay. The local UI is
+// checked against rootfs when it is extracted into one ("" for the UKI ISO,
+// which puts it in the ISO tree).
+func checkPayload(o Options, in inputs, rootfs string) (inputs, error) {
+	var err error
 	if in.userData, err = readUserData(o.UserData, o.UserDataPath); err != nil {
 		return in, err
 	}
@@ -97,7 +106,7 @@ func check(o Options) (inputs, error) {
 		}
 	}
 	if o.LocalUI != "" {
-		if in.localUI, err = readLocalUI(o.LocalUI, o.Rootfs); err != nil {
+		if in.localUI, err = readLocalUI(o.LocalUI, rootfs); err != nil {
 			return in, err
 		}
 	}

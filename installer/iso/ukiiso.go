@@ -87,7 +87,7 @@ func (u UKIOptions) isoOptions() Options {
 // CheckPayload validates every input but the ESP image, so a caller that
 // still has to build the ESP can fail on a bad payload first.
 func (u UKIOptions) CheckPayload() error {
-	_, err := checkPayload(u.isoOptions())
+	_, err := checkUKIPayload(u.isoOptions())
 	return err
 }
 
@@ -96,44 +96,22 @@ func checkUKI(u UKIOptions, o Options) (inputs, error) {
 	if err := checkESPImage(u.ESPImage); err != nil {
 		return inputs{}, err
 	}
-	return checkPayload(o)
+	return checkUKIPayload(o)
 }
 
-func checkPayload(o Options) (inputs, error) {
-	var in inputs
+func checkUKIPayload(o Options) (inputs, error) {
 	if err := checkOutput(o); err != nil {
+		return inputs{}, err
+	}
+	in, err := checkPayload(o, inputs{}, "")
+	if err != nil {
 		return in, err
 	}
-	var err error
-	if in.userData, err = readUserData(o.UserData, o.UserDataPath); err != nil {
-		return in, err
-	}
-	if in.content, err = contentBundles(o.ContentDir); err != nil {
-		return in, err
-	}
-	for _, f := range []struct{ flag, path string }{{"--cluster-config", o.ClusterConfig}, {"--edge-config", o.EdgeConfig}} {
-		if err := readable(f.flag, f.path); err != nil {
-			return in, err
+	// No rootfs: the local UI lands in the ISO tree, where nothing may clash.
+	for _, e := range in.localUI {
+		if reserved(e.name) {
+			return in, usererr.New("--local-ui", e.name, "paths other than those canvos writes ("+isoContentDir+"/, "+isoSPC+")")
 		}
-	}
-	if o.EdgeConfig != "" {
-		if err := yamlFile("--edge-config", o.EdgeConfig); err != nil {
-			return in, err
-		}
-	}
-	if o.LocalUI != "" {
-		// No rootfs: the tar lands in the ISO tree, where nothing may clash.
-		if in.localUI, err = readLocalUI(o.LocalUI, ""); err != nil {
-			return in, err
-		}
-		for _, e := range in.localUI {
-			if reserved(e.name) {
-				return in, usererr.New("--local-ui", e.name, "paths other than those canvos writes ("+isoContentDir+"/, "+isoSPC+")")
-			}
-		}
-	}
-	if in.overlay, err = overlayTree(o.Overlay); err != nil {
-		return in, err
 	}
 	return in, nil
 }
