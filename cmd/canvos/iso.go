@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"flag"
 	"os"
 
 	"dagger/canvos/installer/iso"
@@ -23,13 +24,8 @@ func runISO(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "iso")
 	fs.StringVar(&o.Rootfs, "rootfs", "", "installer rootfs directory (Kairos layout: /boot/vmlinuz, /boot/initrd)")
 	fs.StringVar(&o.OutPath, "out", "", "ISO to write (FILE.iso; FILE.iso.sha256 is written beside it)")
-	fs.StringVar(&o.UserData, "user-data", "", "#cloud-config user-data to embed")
+	payloadFlags(fs, &o.Payload, "#cloud-config user-data to embed", "local-ui tar, extracted into the rootfs /opt/spectrocloud")
 	fs.StringVar(&o.UserDataPath, "user-data-path", "config.yaml", "ISO path of the user-data: config.yaml (Kairos, AuroraBoot, CanvOS UKI) or files-iso/config.yaml (CanvOS non-UKI)")
-	fs.StringVar(&o.ContentDir, "content", "", "directory of content bundles (*.zst) → /opt/spectrocloud/content/<name>_partNN")
-	fs.StringVar(&o.ClusterConfig, "cluster-config", "", "SPC file → /opt/spectrocloud/clusterconfig/spc.tgz")
-	fs.StringVar(&o.EdgeConfig, "edge-config", "", "edge custom config → /.edge_custom_config.yaml")
-	fs.StringVar(&o.LocalUI, "local-ui", "", "local-ui tar, extracted into the rootfs /opt/spectrocloud")
-	fs.StringVar(&o.Overlay, "overlay", "", "directory copied onto the ISO root")
 	fs.StringVar(&o.Label, "label", iso.DefaultLabel, "ISO volume label")
 	fs.BoolVar(&o.Interactive, "force-interactive", false, "boot the interactive installer by default (FORCE_INTERACTIVE_INSTALL)")
 	fs.BoolVar(&o.Debug, "debug", false, "add debug kernel arguments (DEBUG)")
@@ -65,4 +61,15 @@ func runISO(ctx context.Context, e *env, args []string) error {
 	}
 	e.printf("iso: %s (%d bytes, sha256 %s)", res.Path, res.Size, hex.EncodeToString(res.SHA256[:]))
 	return nil
+}
+
+// payloadFlags registers the payload flags both ISO verbs share; the
+// user-data and local-ui help differs with where they land.
+func payloadFlags(fs *flag.FlagSet, p *iso.Payload, userDataHelp, localUIHelp string) {
+	fs.StringVar(&p.UserData, "user-data", "", userDataHelp)
+	fs.StringVar(&p.ContentDir, "content", "", "directory of content bundles (*.zst) → /opt/spectrocloud/content/<name>_partNN")
+	fs.StringVar(&p.ClusterConfig, "cluster-config", "", "SPC file → /opt/spectrocloud/clusterconfig/spc.tgz")
+	fs.StringVar(&p.EdgeConfig, "edge-config", "", "edge custom config → /.edge_custom_config.yaml")
+	fs.StringVar(&p.LocalUI, "local-ui", "", localUIHelp)
+	fs.StringVar(&p.Overlay, "overlay", "", "directory copied onto the ISO root (e.g. stylus-image.tar, luet)")
 }

@@ -26,12 +26,7 @@ func runUKIISO(ctx context.Context, e *env, args []string) error {
 	var u iso.UKIOptions
 	fs.StringVar(&u.ESPImage, "esp-img", "", "prebuilt ESP image (canvos uki-esp --out-img) instead of --rootfs/--initrd + --keys")
 	fs.StringVar(&u.OutPath, "out", "", "ISO to write (FILE.iso; FILE.iso.sha256 is written beside it)")
-	fs.StringVar(&u.UserData, "user-data", "", "#cloud-config user-data → /config.yaml")
-	fs.StringVar(&u.ContentDir, "content", "", "directory of content bundles (*.zst) → /opt/spectrocloud/content/<name>_partNN")
-	fs.StringVar(&u.ClusterConfig, "cluster-config", "", "SPC file → /opt/spectrocloud/clusterconfig/spc.tgz")
-	fs.StringVar(&u.EdgeConfig, "edge-config", "", "edge custom config → /.edge_custom_config.yaml")
-	fs.StringVar(&u.LocalUI, "local-ui", "", "local-ui tar, extracted under /opt/spectrocloud of the ISO")
-	fs.StringVar(&u.Overlay, "overlay", "", "directory copied onto the ISO root (e.g. stylus-image.tar, luet)")
+	payloadFlags(fs, &u.Payload, "#cloud-config user-data → /config.yaml", "local-ui tar, extracted under /opt/spectrocloud of the ISO")
 	fs.StringVar(&u.Label, "label", iso.UKILabel, "ISO volume label")
 	fs.StringVar(&u.ScratchDir, "scratch", "", "scratch directory (default: the system temp dir)")
 	if err := parseFlags(fs, args); err != nil {

@@ -38,25 +38,31 @@ type BootFiles struct {
 	GrubBIOS string // directory of GRUB i386-pc modules and images
 }
 
+// Payload is what an installer ISO carries besides the OS (canvos.md §12).
+// Every field is an optional input path.
+type Payload struct {
+	UserData      string // #cloud-config user-data
+	ContentDir    string // content bundles (*.zst) → opt/spectrocloud/content/<name>_partNN
+	ClusterConfig string // SPC → opt/spectrocloud/clusterconfig/spc.tgz
+	EdgeConfig    string // → .edge_custom_config.yaml
+	LocalUI       string // local-ui tar, extracted under opt/spectrocloud
+	Overlay       string // directory copied onto the ISO root
+}
+
 // Options describe one installer ISO. Paths are read only; OutPath and its
 // .sha256 are the only files written outside ScratchDir.
 type Options struct {
-	Rootfs        string // installer rootfs directory (/boot/vmlinuz, /boot/initrd)
-	OutPath       string // the ISO to write; OutPath+".sha256" is written beside it
-	ScratchDir    string // throwaway workspace (squashfs, ESP, ISO staging); must exist
-	UserData      string // optional #cloud-config user-data → UserDataPath on the ISO
-	UserDataPath  string // ISO path of the user-data; default "config.yaml"
-	ContentDir    string // optional directory of content bundles (*.zst, *.tar)
-	ClusterConfig string // optional SPC → opt/spectrocloud/clusterconfig/spc.tgz
-	EdgeConfig    string // optional → .edge_custom_config.yaml
-	LocalUI       string // optional tar extracted into the rootfs /opt/spectrocloud
-	Overlay       string // optional directory copied onto the ISO root
-	Label         string // volume label; default COS_LIVE
-	Interactive   bool   // FORCE_INTERACTIVE_INSTALL: default to the interactive entry
-	Debug         bool   // DEBUG: debug kernel arguments
-	Compression   Compression
-	Level         int   // compression level (zstd, gzip, xz not); 0 = default for the compressor
-	Epoch         int64 // SOURCE_DATE_EPOCH for every timestamp
+	Rootfs       string // installer rootfs directory (/boot/vmlinuz, /boot/initrd)
+	OutPath      string // the ISO to write; OutPath+".sha256" is written beside it
+	ScratchDir   string // throwaway workspace (squashfs, ESP, ISO staging); must exist
+	Payload             // user-data (→ UserDataPath), content, SPC, edge config, local UI (into the rootfs), overlay
+	UserDataPath string // ISO path of the user-data; default "config.yaml"
+	Label        string // volume label; default COS_LIVE
+	Interactive  bool   // FORCE_INTERACTIVE_INSTALL: default to the interactive entry
+	Debug        bool   // DEBUG: debug kernel arguments
+	Compression  Compression
+	Level        int   // compression level (zstd, gzip, xz not); 0 = default for the compressor
+	Epoch        int64 // SOURCE_DATE_EPOCH for every timestamp
 	// PartitionTable is the hybrid table for USB boot: gpt (default) or mbr.
 	PartitionTable PartitionTable
 	Boot           BootFiles

@@ -25,18 +25,13 @@ const UKILabel = "UKI_ISO_INSTALL"
 // payload. Paths are read only; OutPath and its .sha256 are the only files
 // written outside ScratchDir.
 type UKIOptions struct {
-	ESPImage      string // FAT image of the ESP → boot/efiboot.img, El Torito UEFI entry, GPT partition 1
-	OutPath       string // the ISO to write; OutPath+".sha256" is written beside it
-	ScratchDir    string // throwaway staging directory; must exist
-	UserData      string // optional #cloud-config → /config.yaml (the UKI ISO's place, canvos.md §16)
-	ContentDir    string // optional content bundles (*.zst) → opt/spectrocloud/content/<name>_partNN
-	ClusterConfig string // optional SPC → opt/spectrocloud/clusterconfig/spc.tgz
-	EdgeConfig    string // optional → .edge_custom_config.yaml
-	LocalUI       string // optional tar extracted under opt/spectrocloud of the ISO tree
-	Overlay       string // optional directory copied onto the ISO root
-	Label         string // volume label; default UKILabel
-	Epoch         int64  // SOURCE_DATE_EPOCH for every timestamp
-	Printf        func(string, ...any)
+	ESPImage   string // FAT image of the ESP → boot/efiboot.img, El Torito UEFI entry, GPT partition 1
+	OutPath    string // the ISO to write; OutPath+".sha256" is written beside it
+	ScratchDir string // throwaway staging directory; must exist
+	Payload           // user-data → /config.yaml (the UKI ISO's place, canvos.md §16); local UI into the ISO tree
+	Label      string // volume label; default UKILabel
+	Epoch      int64  // SOURCE_DATE_EPOCH for every timestamp
+	Printf     func(string, ...any)
 }
 
 // BuildUKIISO builds a UKI installer ISO and its .sha256 from a prepared ESP
@@ -77,9 +72,7 @@ func BuildUKIISO(ctx context.Context, u UKIOptions) (Result, error) {
 func (u UKIOptions) isoOptions() Options {
 	return Options{
 		OutPath: u.OutPath, ScratchDir: u.ScratchDir,
-		UserData: u.UserData, UserDataPath: defaultUserData,
-		ContentDir: u.ContentDir, ClusterConfig: u.ClusterConfig, EdgeConfig: u.EdgeConfig,
-		LocalUI: u.LocalUI, Overlay: u.Overlay,
+		Payload: u.Payload, UserDataPath: defaultUserData,
 		Label: cmp.Or(u.Label, UKILabel), Epoch: u.Epoch, PartitionTable: TableGPT, Printf: u.Printf,
 	}
 }

@@ -46,8 +46,9 @@ func ukiESP(t *testing.T) string {
 func ukiOptions(t *testing.T, esp string, p payload) UKIOptions {
 	return UKIOptions{
 		ESPImage: esp, OutPath: filepath.Join(t.TempDir(), "uki-installer.iso"), ScratchDir: t.TempDir(),
-		UserData: p.userData, ContentDir: p.content, ClusterConfig: p.spc, EdgeConfig: p.edge,
-		LocalUI: p.localUI, Overlay: p.overlay, Epoch: testEpoch, Printf: t.Logf,
+		Payload: Payload{UserData: p.userData, ContentDir: p.content, ClusterConfig: p.spc, EdgeConfig: p.edge,
+			LocalUI: p.localUI, Overlay: p.overlay},
+		Epoch: testEpoch, Printf: t.Logf,
 	}
 }
 
