@@ -36,10 +36,18 @@ func New(param, value, allowed string) error {
 	return &Error{Param: param, Value: value, Allowed: allowed}
 }
 
-// Newf wraps a free-form message about param as an input error.
+// Newf is an input error about param with a free-form message, for problems
+// that are not one bad value (a line that is not an assignment, a file that
+// is not a bundle).
 func Newf(param, format string, args ...any) error {
-	return fmt.Errorf("%s: %s: %w", param, fmt.Sprintf(format, args...), ErrInvalid)
+	return &detail{param + ": " + fmt.Sprintf(format, args...)}
 }
+
+// detail is Newf's error: its message as given, matching ErrInvalid.
+type detail struct{ msg string }
+
+func (d *detail) Error() string { return d.msg }
+func (d *detail) Unwrap() error { return ErrInvalid }
 
 // OneOf formats a list of allowed values for Error.Allowed.
 func OneOf(values ...string) string {

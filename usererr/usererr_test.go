@@ -22,6 +22,6 @@ func TestMessagesNameParameterValueAndAllowed(t *testing.T) {
 	require.EqualError(t, New("--out", "", ""), `--out: invalid value ""`)
 
 	err = Newf("--content", "%s is not a bundle", "notes.txt")
-	require.EqualError(t, err, "--content: notes.txt is not a bundle: invalid input")
+	require.EqualError(t, err, "--content: notes.txt is not a bundle")
 	require.ErrorIs(t, err, ErrInvalid)
 }

@@ -119,7 +119,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %w", usererr.ErrInvalid, err)
+		return usererr.Newf("flags", "%v", err)
 	}
 	if fs.NArg() > 0 {
 		return usererr.Newf("arguments", "unexpected %q", fs.Args())
