@@ -70,7 +70,7 @@ func (t *Tests) Plan(ctx context.Context) error {
 // Genkey checks the generated key tree's layout and that openssl reads the
 // db certificate with the organisation asked for.
 func (t *Tests) Genkey(ctx context.Context) error {
-	keys := canvos().UkiGenkey(dagger.CanvosUkiGenkeyOpts{Org: "Dagger Test", KeySize: 2048, SourceDateEpoch: "1700000000"})
+	keys := canvos().UkiGenkey(dagger.CanvosUkiGenkeyOpts{Org: "Dagger Test", KeySize: 2048, SourceDateEpoch: 1700000000})
 	for dir, want := range map[string][]string{
 		"private-keys": {"PK.key", "KEK.key", "db.key", "tpm2-pcr-private.pem"},
 		"public-keys":  {"PK.pem", "KEK.pem", "db.pem"},
@@ -109,7 +109,7 @@ func (t *Tests) IsoFromSmallRootfs(ctx context.Context) error {
 		WithExec(aptInstall("linux-image-cloud-amd64", "initramfs-tools", "shim-signed", "grub-efi-amd64-signed", "grub-pc-bin")).
 		WithExec([]string{"sh", "-c", `set -eu; cd /boot; ln -sf vmlinuz-* vmlinuz; ln -sf initrd.img-* initrd`}).
 		Rootfs()
-	iso := canvos().Iso(rootfs, dagger.CanvosIsoOpts{SourceDateEpoch: 1700000000})
+	iso := canvos().Iso(dagger.CanvosIsoOpts{Rootfs: rootfs, SourceDateEpoch: 1700000000})
 	out, err := dag.Container().From(debianImage).
 		WithExec(aptInstall("xorriso")).
 		WithMountedDirectory("/iso", iso).
