@@ -234,7 +234,7 @@ func (m *Canvos) BuildAll(
 		return nil, err
 	}
 	iso := isoInputs{payload: found, name: b.names.ISOName,
-		forceInteractive: b.cfg.ForceInteractiveInstall, debug: b.cfg.Debug}
+		forceInteractive: b.cfg.ForceInteractiveInstall, debug: b.cfg.Debug, arch: string(b.cfg.Arch)}
 	if b.cfg.IsUKI { // CanvOS +iso builds +build-uki-iso then
 		if err := b.in.requireUKIKeys(); err != nil {
 			return nil, err

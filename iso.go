@@ -16,12 +16,14 @@ type isoInputs struct {
 	debug            bool
 	compression      string // empty: the CLI's default (zstd level 3)
 	partitionTable   string // empty: the CLI's default (gpt)
+	arch             string // ARCH: amd64 or arm64 (UEFI only); empty: amd64
 	epoch            int
 }
 
 // Iso builds the installer ISO (CanvOS +iso / +build-iso) from an installer
-// rootfs, without privileges: rootfs.squashfs, GRUB for BIOS and the signed
-// shim + GRUB for UEFI from the rootfs, the user-data, content bundles, SPC,
+// rootfs, without privileges: rootfs.squashfs, GRUB for BIOS (amd64) and the
+// signed shim + GRUB for UEFI from the rootfs, for the configuration's ARCH
+// (arm64: UEFI only), the user-data, content bundles, SPC,
 // edge config and local UI. The ISO boots as a CD and, written to a USB
 // stick, as a disk. Returns a directory with <ISO_NAME>.iso and its .sha256.
 func (m *Canvos) Iso(
@@ -81,7 +83,7 @@ func (m *Canvos) Iso(
 		payload: payload{userData: userData, content: content, clusterConfig: clusterConfig, edgeConfig: edgeConfig, localUI: localUi},
 		name:    isoName, overlay: overlay,
 		forceInteractive: forceInteractive || cfg.ForceInteractiveInstall, debug: debug || cfg.Debug,
-		compression: compression, partitionTable: partitionTable, epoch: sourceDateEpoch,
+		compression: compression, partitionTable: partitionTable, arch: string(cfg.Arch), epoch: sourceDateEpoch,
 	}
 	if rootfs == nil {
 		if rootfs, in, err = m.installerISOInputs(ctx, in); err != nil {
@@ -124,6 +126,9 @@ func (m *Canvos) iso(rootfs *dagger.Directory, in isoInputs) *dagger.Directory {
 	}
 	if in.partitionTable != "" {
 		args = append(args, "--partition-table", in.partitionTable)
+	}
+	if in.arch != "" {
+		args = append(args, "--arch", in.arch)
 	}
 	ctr, args = mountPayload(ctr, args, in.payload, in.overlay)
 	if in.forceInteractive {

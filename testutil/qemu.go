@@ -17,6 +17,7 @@ import (
 // QEMU is one bounded qemu-system-x86_64 run under TCG with the serial
 // console on stdout.
 type QEMU struct {
+	Arch    string        // "" or "amd64": qemu-system-x86_64; "arm64": qemu-system-aarch64 (virt, Cortex-A57)
 	Args    []string      // machine arguments after the fixed ones
 	Timeout time.Duration // hard limit; the VM is killed when it passes
 	Until   []string      // the run ends as soon as the console shows any of these
@@ -34,12 +35,15 @@ type Result struct {
 // timeout are what bound every boot.
 func (q QEMU) Run(t testing.TB) Result {
 	t.Helper()
-	RequireTool(t, "qemu-system-x86_64")
+	bin, machine := "qemu-system-x86_64", []string{"-machine", "accel=tcg", "-cpu", "max"}
+	if q.Arch == "arm64" {
+		bin, machine = "qemu-system-aarch64", []string{"-machine", "virt", "-cpu", "cortex-a57"}
+	}
+	RequireTool(t, bin)
 	ctx, cancel := context.WithTimeout(context.Background(), q.Timeout)
 	defer cancel()
-	args := append([]string{"-machine", "accel=tcg", "-cpu", "max", "-m", "1024", "-smp", "1",
-		"-nographic", "-no-reboot", "-nic", "none"}, q.Args...)
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
+	args := append(append(machine, "-m", "1024", "-smp", "1", "-nographic", "-no-reboot", "-nic", "none"), q.Args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdin = nil
 	out := &watch{until: q.Until, hit: make(chan string, 1)}
 	cmd.Stdout = out
@@ -60,7 +64,7 @@ func (q QEMU) Run(t testing.TB) Result {
 	res.Output = out.String()
 	log := filepath.Join(t.TempDir(), "serial.log")
 	os.WriteFile(log, []byte(res.Output), 0o644)
-	t.Logf("qemu %s (limit %s); serial log %s, last lines:\n%s", stopReason(res), q.Timeout, log, tail(res.Output, 15))
+	t.Logf("%s %s (limit %s); serial log %s, last lines:\n%s", bin, stopReason(res), q.Timeout, log, tail(res.Output, 15))
 	return res
 }
 

@@ -20,7 +20,7 @@ const biosFallback = "/usr/lib/grub/i386-pc"
 
 func runISO(ctx context.Context, e *env, args []string) error {
 	var o iso.Options
-	var comp, table string
+	var comp, table, arch string
 	fs := newFlags(e, "iso")
 	fs.StringVar(&o.Rootfs, "rootfs", "", "installer rootfs directory (Kairos layout: /boot/vmlinuz, /boot/initrd)")
 	fs.StringVar(&o.OutPath, "out", "", "ISO to write (FILE.iso; FILE.iso.sha256 is written beside it)")
@@ -34,8 +34,9 @@ func runISO(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.Boot.Shim, "shim", "", "signed shim (default: from the rootfs)")
 	fs.StringVar(&o.Boot.GrubEFI, "grub-efi", "", "signed GRUB EFI binary (default: from the rootfs, CD variant first)")
 	fs.StringVar(&o.Boot.MokMgr, "mokmanager", "", "MokManager EFI binary (default: from the rootfs, optional)")
-	fs.StringVar(&o.Boot.GrubBIOS, "grub-bios", "", "GRUB i386-pc directory (default: the rootfs', else "+biosFallback+")")
+	fs.StringVar(&o.Boot.GrubBIOS, "grub-bios", "", "GRUB i386-pc directory, amd64 only (default: the rootfs', else "+biosFallback+")")
 	fs.StringVar(&table, "partition-table", string(iso.TableGPT), "hybrid partition table for USB boot: gpt (protective MBR + GPT ESP, AuroraBoot's layout) or mbr (active 0xEF partition)")
+	fs.StringVar(&arch, "arch", string(iso.ArchAMD64), "target architecture: amd64 (BIOS + UEFI) or arm64 (UEFI only: BOOTAA64.EFI, no BIOS entry)")
 	fs.StringVar(&o.ScratchDir, "scratch", "", "scratch directory (default: the system temp dir)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -45,6 +46,7 @@ func runISO(ctx context.Context, e *env, args []string) error {
 	}
 	o.Compression = iso.Compression(comp)
 	o.PartitionTable = iso.PartitionTable(table)
+	o.Arch = iso.Arch(arch)
 	o.BIOSFallback = biosFallback
 	o.Printf = e.printf
 	epoch, err := sourceDateEpoch(o.Rootfs)

@@ -65,6 +65,7 @@ func TestISOCommandInputErrors(t *testing.T) {
 		{[]string{"--rootfs", root, "--user-data", notCloud}, `--user-data: ` + notCloud + `: first line must be "#cloud-config"`},
 		{[]string{"--rootfs", root, "--compression", "brotli"}, `--compression: invalid value "brotli"`},
 		{[]string{"--rootfs", root, "--partition-table", "apm"}, `--partition-table: invalid value "apm"; allowed: gpt, mbr`},
+		{[]string{"--rootfs", root, "--arch", "riscv64"}, `--arch: invalid value "riscv64"; allowed: amd64, arm64`},
 		{[]string{"--rootfs", t.TempDir()}, "--rootfs: "},
 		{[]string{"--rootfs", root, "stray"}, "unexpected"},
 	} {

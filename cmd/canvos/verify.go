@@ -19,12 +19,14 @@ var errVerify = errors.New("verification failed")
 
 func runVerify(ctx context.Context, e *env, args []string) error {
 	var x iso.Expect
+	var arch string
 	fs := newFlags(e, "verify")
 	fs.StringVar(&x.Label, "label", iso.DefaultLabel, "expected volume label (empty: any)")
 	fs.BoolVar(&x.BIOS, "bios", true, "require BIOS boot (El Torito entry + MBR boot code)")
 	fs.BoolVar(&x.Hybrid, "hybrid", true, "require an EFI system partition in the MBR or GPT (USB UEFI boot)")
 	fs.BoolVar(&x.UserData, "user-data", false, "require user-data (config.yaml)")
 	fs.BoolVar(&x.UKI, "uki", false, "a UKI ISO (canvos uki-iso): UEFI only, no live files, systemd-boot + UKIs on the ESP (mdir); label default "+iso.UKILabel+", --bios default false")
+	fs.StringVar(&arch, "arch", "", "check the ESP holds this architecture's boot chain (amd64: BOOTX64.EFI + grubx64.efi, arm64: BOOTAA64.EFI + grubaa64.efi); arm64: --bios default false")
 	// The ISO is the one positional argument; flags may come before it.
 	if err := fs.Parse(args); err != nil {
 		return parseFlags(fs, args)
@@ -33,6 +35,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return usererr.New("FILE.iso", strings.Join(fs.Args(), " "), "exactly one ISO path")
 	}
 	ukiDefaults(fs, &x)
+	if err := archDefaults(fs, &x, iso.Arch(arch)); err != nil {
+		return err
+	}
 	r, err := iso.Inspect(fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", fs.Arg(0), err)
@@ -41,6 +46,12 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	problems := r.Problems(x)
 	if x.UKI {
 		esp, err := ukiESPProblems(ctx, e, fs.Arg(0), r)
+		if err != nil {
+			return err
+		}
+		problems = append(problems, esp...)
+	} else if arch != "" {
+		esp, err := archESPProblems(ctx, e, fs.Arg(0), r, iso.Arch(arch))
 		if err != nil {
 			return err
 		}

@@ -27,6 +27,12 @@ func ukiDefaults(fs *flag.FlagSet, x *iso.Expect) {
 // ukiESPProblems prints the files of a UKI ISO's ESP and returns what
 // systemd-boot would miss there.
 func ukiESPProblems(ctx context.Context, e *env, p string, r iso.Report) ([]string, error) {
+	return espProblems(ctx, e, p, r, iso.UKIESPProblems)
+}
+
+// espProblems prints the files of the ISO's ESP (El Torito UEFI image) and
+// returns what check finds missing there.
+func espProblems(ctx context.Context, e *env, p string, r iso.Report, check func([]string) []string) ([]string, error) {
 	uefi := false
 	for _, b := range r.Boot {
 		uefi = uefi || b.Platform == "UEFI"
@@ -41,5 +47,5 @@ func ukiESPProblems(ctx context.Context, e *env, p string, r iso.Report) ([]stri
 	for _, f := range files {
 		fmt.Fprintf(e.stdout, "esp:    /%s\n", f)
 	}
-	return iso.UKIESPProblems(files), nil
+	return check(files), nil
 }

@@ -1,6 +1,7 @@
 package iso
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 
@@ -9,53 +10,95 @@ import (
 
 // Where distributions ship the signed UEFI boot chain and GRUB's BIOS images.
 // Ubuntu and Debian first (CanvOS' main targets), then openSUSE/SLES, then
-// RHEL. The CD variant of GRUB (gcdx64) comes first: it finds its config on
-// optical media, which strict UEFI firmware (ESXi, OVMF, SuperMicro BMCs)
-// needs (CanvOS #738, AuroraBoot v0.26.2).
-var (
-	shimPaths = []string{
-		"usr/lib/shim/shimx64.efi.signed.latest",
-		"usr/lib/shim/shimx64.efi.signed",
-		"usr/share/efi/x86_64/shim.efi",
-		"boot/efi/EFI/BOOT/BOOTX64.EFI",
-	}
-	grubEFIPaths = []string{
-		"usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed",
-		"usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed",
-		"usr/share/efi/x86_64/grub.efi",
-		"boot/efi/EFI/redhat/grubx64.efi",
-	}
-	mokPaths = []string{
-		"usr/lib/shim/mmx64.efi.signed",
-		"usr/share/efi/x86_64/MokManager.efi",
-		"boot/efi/EFI/BOOT/mmx64.efi",
-	}
-	biosDirs = []string{"usr/lib/grub/i386-pc", "usr/share/grub2/i386-pc"}
-)
+// RHEL. The CD variant of GRUB (gcdx64, gcdaa64) comes first: it finds its
+// config on optical media, which strict UEFI firmware (ESXi, OVMF,
+// SuperMicro BMCs) needs (CanvOS #738, AuroraBoot v0.26.2). The ESP names
+// are the removable-media boot path and the GRUB/MokManager names shim
+// loads from its own directory.
+type archBoot struct {
+	shim, grubEFI, mok []string
+	efiBoot, efiGrub   string // ESP names under EFI/BOOT
+	efiMok             string
+	bios               bool // the architecture has a BIOS (i386-pc GRUB)
+}
+
+var archBoots = map[Arch]archBoot{
+	ArchAMD64: {
+		shim: []string{
+			"usr/lib/shim/shimx64.efi.signed.latest",
+			"usr/lib/shim/shimx64.efi.signed",
+			"usr/share/efi/x86_64/shim.efi",
+			"boot/efi/EFI/BOOT/BOOTX64.EFI",
+		},
+		grubEFI: []string{
+			"usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed",
+			"usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed",
+			"usr/share/efi/x86_64/grub.efi",
+			"boot/efi/EFI/redhat/grubx64.efi",
+		},
+		mok: []string{
+			"usr/lib/shim/mmx64.efi.signed",
+			"usr/share/efi/x86_64/MokManager.efi",
+			"boot/efi/EFI/BOOT/mmx64.efi",
+		},
+		efiBoot: "BOOTX64.EFI", efiGrub: "grubx64.efi", efiMok: "mmx64.efi",
+		bios: true,
+	},
+	ArchARM64: {
+		shim: []string{
+			"usr/lib/shim/shimaa64.efi.signed.latest",
+			"usr/lib/shim/shimaa64.efi.signed",
+			"usr/share/efi/aarch64/shim.efi",
+			"boot/efi/EFI/BOOT/BOOTAA64.EFI",
+		},
+		grubEFI: []string{
+			"usr/lib/grub/arm64-efi-signed/gcdaa64.efi.signed",
+			"usr/lib/grub/arm64-efi-signed/grubaa64.efi.signed",
+			"usr/share/efi/aarch64/grub.efi",
+			"boot/efi/EFI/redhat/grubaa64.efi",
+		},
+		mok: []string{
+			"usr/lib/shim/mmaa64.efi.signed",
+			"usr/share/efi/aarch64/MokManager.efi",
+			"boot/efi/EFI/BOOT/mmaa64.efi",
+		},
+		efiBoot: "BOOTAA64.EFI", efiGrub: "grubaa64.efi", efiMok: "mmaa64.efi",
+	},
+}
+
+var biosDirs = []string{"usr/lib/grub/i386-pc", "usr/share/grub2/i386-pc"}
 
 // biosImages are the GRUB files a BIOS El Torito + hybrid MBR build needs.
 var biosImages = []string{"cdboot.img", "boot_hybrid.img", "kernel.img", "biosdisk.mod", "iso9660.mod"}
 
 // bootSet is the resolved set of boot files (host paths).
 type bootSet struct {
+	arch               archBoot
 	shim, grubEFI, mok string
 	biosDir            string // "" = no BIOS boot
 	biosFromRootfs     bool
 }
 
 // findBoot resolves the boot files: explicit overrides first, then the
-// rootfs, then (for BIOS only) the fallback directory.
+// rootfs, then (for BIOS only) the fallback directory. o.Arch must be
+// checked (check); empty means amd64.
 func findBoot(o Options) (bootSet, error) {
-	var b bootSet
+	b := bootSet{arch: archBoots[cmp.Or(o.Arch, ArchAMD64)]}
 	var err error
-	if b.shim, err = bootFile(o.Rootfs, o.Boot.Shim, "--shim", shimPaths, true); err != nil {
+	if b.shim, err = bootFile(o.Rootfs, o.Boot.Shim, "--shim", b.arch.shim, true); err != nil {
 		return b, err
 	}
-	if b.grubEFI, err = bootFile(o.Rootfs, o.Boot.GrubEFI, "--grub-efi", grubEFIPaths, true); err != nil {
+	if b.grubEFI, err = bootFile(o.Rootfs, o.Boot.GrubEFI, "--grub-efi", b.arch.grubEFI, true); err != nil {
 		return b, err
 	}
-	if b.mok, err = bootFile(o.Rootfs, o.Boot.MokMgr, "--mokmanager", mokPaths, false); err != nil {
+	if b.mok, err = bootFile(o.Rootfs, o.Boot.MokMgr, "--mokmanager", b.arch.mok, false); err != nil {
 		return b, err
+	}
+	if !b.arch.bios {
+		if o.Boot.GrubBIOS != "" {
+			return b, usererr.New("--grub-bios", o.Boot.GrubBIOS, "nothing with --arch "+string(o.Arch)+" (UEFI only)")
+		}
+		return b, nil
 	}
 	if o.Boot.GrubBIOS != "" {
 		if !hasBIOSImages(o.Boot.GrubBIOS) {

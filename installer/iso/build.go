@@ -30,6 +30,7 @@ func (o Options) withDefaults() Options {
 	o.Compression = cmp.Or(o.Compression, CompZstd)
 	o.UserDataPath = cmp.Or(o.UserDataPath, defaultUserData)
 	o.PartitionTable = cmp.Or(o.PartitionTable, TableGPT)
+	o.Arch = cmp.Or(o.Arch, ArchAMD64)
 	return o
 }
 
@@ -190,6 +191,10 @@ func (s stager) esp(ctx context.Context) error {
 }
 
 func (s stager) bios(ctx context.Context) error {
+	if !s.in.boot.arch.bios {
+		s.o.printf("bios: %s has no BIOS: UEFI-only ISO", s.o.Arch)
+		return nil
+	}
 	if s.in.boot.biosDir == "" {
 		s.o.printf("bios: no GRUB i386-pc files in the rootfs or the worker: UEFI-only ISO")
 		return nil

@@ -34,7 +34,7 @@ func TestSquashfsCmd(t *testing.T) {
 
 func TestESPCmds(t *testing.T) {
 	t.Parallel()
-	files := espFiles(bootSet{shim: "/s", grubEFI: "/g"}, "/cfg")
+	files := espFiles(bootSet{arch: archBoots[ArchAMD64], shim: "/s", grubEFI: "/g"}, "/cfg")
 	cmds := espCmds("/w/efiboot.img", files, 8192, "0A0B0C0D", 42)
 	env := []string{"SOURCE_DATE_EPOCH=42", "MTOOLS_SKIP_CHECK=1"}
 	require.Equal(t, run.Cmd{Name: "mkfs.fat", Args: []string{"--invariant", "-C", "-i", "0A0B0C0D", "-n", "ISO_EFI", "/w/efiboot.img", "8192"}, Env: env}, cmds[0])

@@ -28,12 +28,12 @@ const espLabel = "ISO_EFI"
 
 func espFiles(b bootSet, stubCfg string) []espFile {
 	files := []espFile{
-		// shim loads grubx64.efi from its own directory.
-		{dst: "::/EFI/BOOT/BOOTX64.EFI", src: b.shim},
-		{dst: "::/EFI/BOOT/grubx64.efi", src: b.grubEFI},
+		// shim loads grubx64.efi (grubaa64.efi) from its own directory.
+		{dst: "::/EFI/BOOT/" + b.arch.efiBoot, src: b.shim},
+		{dst: "::/EFI/BOOT/" + b.arch.efiGrub, src: b.grubEFI},
 	}
 	if b.mok != "" {
-		files = append(files, espFile{dst: "::/EFI/BOOT/mmx64.efi", src: b.mok})
+		files = append(files, espFile{dst: "::/EFI/BOOT/" + b.arch.efiMok, src: b.mok})
 	}
 	for _, d := range espDirs[1:] {
 		files = append(files, espFile{dst: d + "/grub.cfg", src: stubCfg})

@@ -70,6 +70,9 @@ func check(o Options) (inputs, error) {
 	if err := checkCompression(o.Compression, o.Level); err != nil {
 		return in, err
 	}
+	if err := CheckArch(o.Arch); err != nil {
+		return in, err
+	}
 	var err error
 	if in.kernel, err = rootfsFile(o.Rootfs, rootfsKernel, "kernel"); err != nil {
 		return in, err

@@ -72,6 +72,12 @@ func TestBadInputs(t *testing.T) {
 		{"out not .iso", func(o *Options, _ string) { o.OutPath = filepath.Join(filepath.Dir(o.OutPath), "x.img") }, "--out"},
 		{"out dir missing", func(o *Options, _ string) { o.OutPath = filepath.Join(tmp, "no/such/dir/x.iso") }, "--out"},
 		{"bad shim override", func(o *Options, _ string) { o.Boot.Shim = filepath.Join(tmp, "none.efi") }, "--shim"},
+		{"bad arch", func(o *Options, _ string) { o.Arch = "riscv64" }, `--arch: invalid value "riscv64"; allowed: amd64, arm64`},
+		{"arm64 without arm64 shim", func(o *Options, _ string) { o.Arch = ArchARM64 }, "shimaa64.efi.signed"},
+		{"arm64 with --grub-bios", func(o *Options, root string) {
+			o.Arch = ArchARM64
+			o.Boot.Shim, o.Boot.GrubEFI, o.Boot.GrubBIOS = filepath.Join(root, "boot/initrd"), filepath.Join(root, "boot/initrd"), tmp
+		}, "--grub-bios"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -29,13 +29,27 @@ var Compressions = []Compression{CompZstd, CompXz, CompGzip, CompLz4, CompNone}
 // (root=live:CDLABEL=COS_LIVE).
 const DefaultLabel = "COS_LIVE"
 
+// Arch is the target CPU architecture, CanvOS' ARCH.
+type Arch string
+
+// Architectures canvos iso builds for. arm64 boots through UEFI only: there
+// is no BIOS on arm64, so its ISO has no BIOS El Torito entry and no MBR
+// boot code (CanvOS' build-all --arch arm64, AuroraBoot --arch arm64).
+const (
+	ArchAMD64 Arch = "amd64"
+	ArchARM64 Arch = "arm64"
+)
+
+// Arches lists the accepted values, for errors and help.
+var Arches = []Arch{ArchAMD64, ArchARM64}
+
 // BootFiles override the boot files found in the rootfs; empty fields are
 // looked up at the Ubuntu/Debian and openSUSE paths (see bootfiles.go).
 type BootFiles struct {
-	Shim     string // signed shim → EFI/BOOT/BOOTX64.EFI
-	GrubEFI  string // signed GRUB (CD variant preferred) → EFI/BOOT/grubx64.efi
-	MokMgr   string // MokManager → EFI/BOOT/mmx64.efi (optional)
-	GrubBIOS string // directory of GRUB i386-pc modules and images
+	Shim     string // signed shim → EFI/BOOT/BOOTX64.EFI (arm64: BOOTAA64.EFI)
+	GrubEFI  string // signed GRUB (CD variant preferred) → EFI/BOOT/grubx64.efi (arm64: grubaa64.efi)
+	MokMgr   string // MokManager → EFI/BOOT/mmx64.efi (arm64: mmaa64.efi; optional)
+	GrubBIOS string // directory of GRUB i386-pc modules and images (amd64 only)
 }
 
 // Payload is what an installer ISO carries besides the OS (canvos.md §12).
@@ -63,6 +77,8 @@ type Options struct {
 	Compression  Compression
 	Level        int   // compression level (zstd, gzip, xz not); 0 = default for the compressor
 	Epoch        int64 // SOURCE_DATE_EPOCH for every timestamp
+	// Arch is the target architecture: amd64 (default) or arm64.
+	Arch Arch
 	// PartitionTable is the hybrid table for USB boot: gpt (default) or mbr.
 	PartitionTable PartitionTable
 	Boot           BootFiles
