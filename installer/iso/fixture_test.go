@@ -83,10 +83,17 @@ func localUITar(t *testing.T) string {
 	return p
 }
 
-// payload is a full set of optional inputs.
-type payload struct{ userData, content, spc, edge, localUI, overlay string }
+// payloadFiles are the files testPayload puts on either ISO kind, by ISO path.
+var payloadFiles = map[string]string{
+	"config.yaml": "#cloud-config\nstylus:\n  site:\n    paletteEndpoint: api.example.com\n",
+	"opt/spectrocloud/content/core-images.zst_part00": "bundle-bytes",
+	"opt/spectrocloud/clusterconfig/spc.tgz":          "spc",
+	".edge_custom_config.yaml":                        "content:\n  signing: {}\n",
+	"extra/README":                                    "from overlay",
+}
 
-func testPayload(t *testing.T) payload {
+// testPayload is a full set of optional inputs.
+func testPayload(t *testing.T) Payload {
 	t.Helper()
 	dir := t.TempDir()
 	w := func(p, data string) string {
@@ -95,21 +102,34 @@ func testPayload(t *testing.T) payload {
 		require.NoError(t, os.WriteFile(full, []byte(data), 0o644))
 		return full
 	}
-	w("content/core-images.zst", "bundle-bytes")
-	w("overlay/extra/README", "from overlay")
-	return payload{
-		userData: w("user-data", "#cloud-config\nstylus:\n  site:\n    paletteEndpoint: api.example.com\n"),
-		content:  filepath.Join(dir, "content"),
-		spc:      w("spc.tgz", "spc"),
-		edge:     w("edge.yaml", "content:\n  signing: {}\n"),
-		localUI:  localUITar(t),
-		overlay:  filepath.Join(dir, "overlay"),
+	w("content/core-images.zst", payloadFiles["opt/spectrocloud/content/core-images.zst_part00"])
+	w("overlay/extra/README", payloadFiles["extra/README"])
+	return Payload{
+		UserData:      w("user-data", payloadFiles["config.yaml"]),
+		ContentDir:    filepath.Join(dir, "content"),
+		ClusterConfig: w("spc.tgz", payloadFiles["opt/spectrocloud/clusterconfig/spc.tgz"]),
+		EdgeConfig:    w("edge.yaml", payloadFiles[".edge_custom_config.yaml"]),
+		LocalUI:       localUITar(t),
+		Overlay:       filepath.Join(dir, "overlay"),
 	}
 }
 
-func (p payload) apply(o Options) Options {
-	o.UserData, o.ContentDir, o.ClusterConfig, o.EdgeConfig, o.LocalUI, o.Overlay = p.userData, p.content, p.spc, p.edge, p.localUI, p.overlay
-	return o
+// requireISOFiles extracts paths from the ISO into a new directory, checks
+// that every file of want there has its content, and returns the directory.
+func requireISOFiles(t *testing.T, iso string, paths []string, want ...map[string]string) string {
+	t.Helper()
+	x := t.TempDir()
+	for _, p := range paths {
+		tool(t, "xorriso", "-osirrox", "on", "-indev", iso, "-extract", p, filepath.Join(x, p))
+	}
+	for _, files := range want {
+		for p, content := range files {
+			got, err := os.ReadFile(filepath.Join(x, p))
+			require.NoError(t, err)
+			require.Equal(t, content, string(got), p)
+		}
+	}
+	return x
 }
 
 func baseOptions(t *testing.T, rootfs string) Options {

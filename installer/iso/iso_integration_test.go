@@ -24,7 +24,8 @@ func tool(t *testing.T, name string, args ...string) string {
 
 func TestISOStructure(t *testing.T) {
 	rootfs := standInRootfs(t)
-	o := testPayload(t).apply(baseOptions(t, rootfs))
+	o := baseOptions(t, rootfs)
+	o.Payload = testPayload(t)
 	res := build(t, o)
 
 	report := tool(t, "xorriso", "-indev", res.Path, "-report_el_torito", "plain", "-report_system_area", "plain")
@@ -46,21 +47,7 @@ func TestISOStructure(t *testing.T) {
 	sum := tool(t, "sh", "-c", "cd "+filepath.Dir(res.Path)+" && sha256sum -c installer.iso.sha256")
 	require.Contains(t, sum, "installer.iso: OK")
 
-	x := t.TempDir()
-	for _, p := range []string{"/rootfs.squashfs", "/config.yaml", "/boot/kernel", "/opt", "/.edge_custom_config.yaml", "/extra"} {
-		tool(t, "xorriso", "-osirrox", "on", "-indev", res.Path, "-extract", p, filepath.Join(x, p))
-	}
-	for p, want := range map[string]string{
-		"config.yaml": "#cloud-config\nstylus:\n  site:\n    paletteEndpoint: api.example.com\n",
-		"opt/spectrocloud/content/core-images.zst_part00": "bundle-bytes",
-		"opt/spectrocloud/clusterconfig/spc.tgz":          "spc",
-		".edge_custom_config.yaml":                        "content:\n  signing: {}\n",
-		"extra/README":                                    "from overlay",
-	} {
-		got, err := os.ReadFile(filepath.Join(x, p))
-		require.NoError(t, err)
-		require.Equal(t, want, string(got), p)
-	}
+	x := requireISOFiles(t, res.Path, []string{"/rootfs.squashfs", "/config.yaml", "/boot/kernel", "/opt", "/.edge_custom_config.yaml", "/extra"}, payloadFiles)
 
 	lls := tool(t, "unsquashfs", "-lls", filepath.Join(x, "rootfs.squashfs"))
 	for _, want := range []string{
@@ -119,9 +106,14 @@ func lastLine(s string) string {
 func TestISODeterministic(t *testing.T) {
 	rootfs := standInRootfs(t)
 	p := testPayload(t)
-	first := build(t, p.apply(baseOptions(t, rootfs)))
+	withPayload := func() Options {
+		o := baseOptions(t, rootfs)
+		o.Payload = p
+		return o
+	}
+	first := build(t, withPayload())
 	time.Sleep(1100 * time.Millisecond)
-	second := build(t, p.apply(baseOptions(t, rootfs)))
+	second := build(t, withPayload())
 	require.Equal(t, first.SHA256, second.SHA256)
 	a, err := os.ReadFile(first.Path)
 	require.NoError(t, err)
@@ -129,7 +121,7 @@ func TestISODeterministic(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, bytes.Equal(a, b), "ISOs differ")
 
-	o := p.apply(baseOptions(t, rootfs))
+	o := withPayload()
 	o.Epoch++
 	require.NotEqual(t, first.SHA256, build(t, o).SHA256, "the epoch must reach the bytes")
 }

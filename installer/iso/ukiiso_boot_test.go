@@ -24,7 +24,7 @@ func TestUKIISOBoot(t *testing.T) {
 	k := testutil.DebianKernel(t)
 	probe := testutil.UKIISOProbeInitramfs(t, k, UKILabel)
 	esp := ukiESPImage(t, k.Vmlinuz, probe, uki.EnrollForce, testEpoch)
-	o := ukiOptions(t, esp, payload{})
+	o := ukiOptions(t, esp, Payload{})
 	o.UserData = filepath.Join(t.TempDir(), "user-data")
 	require.NoError(t, os.WriteFile(o.UserData, []byte("#cloud-config\n# canvos-payload=from-the-uki-iso\n{}\n"), 0o644))
 	isoPath := buildUKI(t, o).Path

@@ -43,12 +43,11 @@ func ukiESP(t *testing.T) string {
 	return ukiESPImage(t, filepath.Join(dir, "kernel"), filepath.Join(dir, "initrd"), uki.EnrollForce, testEpoch)
 }
 
-func ukiOptions(t *testing.T, esp string, p payload) UKIOptions {
+func ukiOptions(t *testing.T, esp string, p Payload) UKIOptions {
 	return UKIOptions{
 		ESPImage: esp, OutPath: filepath.Join(t.TempDir(), "uki-installer.iso"), ScratchDir: t.TempDir(),
-		Payload: Payload{UserData: p.userData, ContentDir: p.content, ClusterConfig: p.spc, EdgeConfig: p.edge,
-			LocalUI: p.localUI, Overlay: p.overlay},
-		Epoch: testEpoch, Printf: t.Logf,
+		Payload: p,
+		Epoch:   testEpoch, Printf: t.Logf,
 	}
 }
 
@@ -105,23 +104,11 @@ func TestUKIISOStructure(t *testing.T) {
 		require.Contains(t, tool(t, "sbverify", "--cert", filepath.Join(keys, secureboot.CertPath(secureboot.DB)), out), "Signature verification OK")
 	}
 
-	for _, p := range []string{"/config.yaml", "/opt", "/.edge_custom_config.yaml", "/extra"} {
-		tool(t, "xorriso", "-osirrox", "on", "-indev", res.Path, "-extract", p, filepath.Join(x, p))
-	}
-	for p, want := range map[string]string{
-		"config.yaml": "#cloud-config\nstylus:\n  site:\n    paletteEndpoint: api.example.com\n",
-		"opt/spectrocloud/content/core-images.zst_part00": "bundle-bytes",
-		"opt/spectrocloud/clusterconfig/spc.tgz":          "spc",
-		".edge_custom_config.yaml":                        "content:\n  signing: {}\n",
-		"extra/README":                                    "from overlay",
-		"opt/spectrocloud/ui/index.html":                  "<html>local-ui</html>",
-		"opt/spectrocloud/bin/agent-ui":                   "#!/bin/sh\n",
-	} {
-		got, err := os.ReadFile(filepath.Join(x, p))
-		require.NoError(t, err)
-		require.Equal(t, want, string(got), p)
-	}
-	link, err := os.Readlink(filepath.Join(x, "opt/spectrocloud/ui/latest"))
+	files := requireISOFiles(t, res.Path, []string{"/config.yaml", "/opt", "/.edge_custom_config.yaml", "/extra"}, payloadFiles, map[string]string{
+		"opt/spectrocloud/ui/index.html": "<html>local-ui</html>",
+		"opt/spectrocloud/bin/agent-ui":  "#!/bin/sh\n",
+	})
+	link, err := os.Readlink(filepath.Join(files, "opt/spectrocloud/ui/latest"))
 	require.NoError(t, err)
 	require.Equal(t, "index.html", link)
 	lsl := tool(t, "xorriso", "-indev", res.Path, "-lsdl", "/opt/spectrocloud/ui", "/opt/spectrocloud/bin/agent-ui")
@@ -183,7 +170,7 @@ func TestUKIISOBadInputs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := ukiOptions(t, esp, payload{})
+			o := ukiOptions(t, esp, Payload{})
 			c.mod(&o)
 			_, err := BuildUKIISO(context.Background(), o)
 			require.ErrorIs(t, err, usererr.ErrInvalid)
