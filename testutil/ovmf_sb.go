@@ -35,29 +35,41 @@ insmod /lib/modules/efivarfs.ko
 mount -t efivarfs efivarfs /sys/firmware/efi/efivars
 `
 
-// EnrollInitramfs returns a busybox initramfs that writes the signed
-// updates pk, kek and db (go-uefi/.auth format: EFI_VARIABLE_AUTHENTICATION_2
-// + signature lists) to efivarfs in the order PK → KEK → db, so firmware in
-// setup mode takes PK and then checks KEK.auth against PK and db.auth against
-// KEK. Each file is prefixed with the 4-byte attributes efivarfs expects
-// (NV|BS|RT|time-based authenticated write = 0x27) and written in one write.
-// The guest prints "CANVOS-ENROLLED <var>" or EnrollFailed per variable,
-// then EnrollDone, and powers off.
-func EnrollInitramfs(t testing.TB, k Kernel, pk, kek, db []byte) string {
+// efivarfs file names of the Secure Boot variables.
+const (
+	PKVar  = "PK-" + globalVarGUID
+	KEKVar = "KEK-" + globalVarGUID
+	DBVar  = "db-" + dbGUID
+	DBXVar = "dbx-" + dbGUID
+)
+
+// EfivarUpdate is one signed update a guest writes to efivarfs.
+type EfivarUpdate struct {
+	Name string // label in the guest's output
+	Var  string // efivarfs file name, e.g. PKVar
+	Auth []byte // EFI_VARIABLE_AUTHENTICATION_2 + signature lists (go-uefi .auth format)
+}
+
+// EnrollInitramfs returns a busybox initramfs that writes the updates to
+// efivarfs in order, so that firmware in setup mode takes PK and then checks
+// KEK against PK and db/dbx against KEK. Each update is prefixed with the
+// 4-byte attributes efivarfs expects (NV|BS|RT|time-based authenticated
+// write = 0x27) and written in one write. The guest prints
+// "CANVOS-ENROLL <name>: ok" or "<EnrollFailed> <name>: refused" per update,
+// then "SetupMode=<hex>" and EnrollDone, and powers off.
+func EnrollInitramfs(t testing.TB, k Kernel, updates ...EfivarUpdate) string {
 	t.Helper()
-	vars := []struct {
-		name string
-		auth []byte
-	}{{"PK-" + globalVarGUID, pk}, {"KEK-" + globalVarGUID, kek}, {"db-" + dbGUID, db}}
 	extra := map[string][]byte{}
-	script := efivarfsMount
-	for _, v := range vars {
-		data := binary.LittleEndian.AppendUint32(nil, 0x27)
-		extra["enroll/"+v.name] = append(data, v.auth...)
-		script += "if dd if=/enroll/" + v.name + " of=/sys/firmware/efi/efivars/" + v.name + " bs=1M; then echo CANVOS-ENROLLED " + v.name +
-			"; else echo " + EnrollFailed + " " + v.name + "; fi\n"
+	// A refused write leaves a stale efivarfs inode that refuses the next
+	// open (EPERM): remount to drop it, so the firmware decides every write.
+	script := efivarfsMount + "V=/sys/firmware/efi/efivars\n" +
+		"w() { if dd if=/enroll/$1 of=$V/$2 bs=1M 2>/tmp/err; then echo \"CANVOS-ENROLL $1: ok\"; " +
+		"else echo \"" + EnrollFailed + " $1: refused $(cat /tmp/err)\"; umount $V; mount -t efivarfs efivarfs $V; fi; }\n"
+	for _, u := range updates {
+		extra["enroll/"+u.Name] = append(binary.LittleEndian.AppendUint32(nil, 0x27), u.Auth...)
+		script += "w " + u.Name + " " + u.Var + "\n"
 	}
-	script += "echo SetupMode=$(od -An -tx1 /sys/firmware/efi/efivars/SetupMode-" + globalVarGUID + " | tr -d ' \\n')\n" +
+	script += "echo SetupMode=$(od -An -tx1 $V/SetupMode-" + globalVarGUID + " | tr -d ' \\n')\n" +
 		"echo " + EnrollDone + "\npoweroff -f\n"
 	return Initramfs(t, k, script, []string{"efivarfs"}, extra)
 }

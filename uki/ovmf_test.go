@@ -64,7 +64,9 @@ func TestFirmwareSecureBoot(t *testing.T) {
 	k := testutil.DebianKernel(t)
 	tree := sbtest.Tree(t)
 	enroll := buildUKIFile(t, k, testutil.EnrollInitramfs(t, k,
-		tree.Enrollment[secureboot.PK].Auth, tree.Enrollment[secureboot.KEK].Auth, tree.Enrollment[secureboot.DB].Auth), nil)
+		testutil.EfivarUpdate{Name: "PK", Var: testutil.PKVar, Auth: tree.Enrollment[secureboot.PK].Auth},
+		testutil.EfivarUpdate{Name: "KEK", Var: testutil.KEKVar, Auth: tree.Enrollment[secureboot.KEK].Auth},
+		testutil.EfivarUpdate{Name: "db", Var: testutil.DBVar, Auth: tree.Enrollment[secureboot.DB].Auth}), nil)
 	_, vars := testutil.OVMF(t, true, "")
 
 	res := testutil.BootEFISecure(t, vars, enroll, bootTimeout, testutil.EnrollFailed, "Kernel panic")
