@@ -124,6 +124,10 @@ func (d *composite) ubuntu(ctx context.Context) error {
 		_, err := os.Lstat(filepath.Join(d.o.UbuntuRootfs, p))
 		return err == nil
 	}
+	scratch := filepath.Join(d.work, nameUbuntu)
+	if err := os.MkdirAll(scratch, 0o700); err != nil {
+		return fail(err)
+	}
 	if d.o.UbuntuCloudImage != "" {
 		d.o.Printf("maas: %s from %s", nameUbuntu, d.o.UbuntuCloudImage)
 		if err := d.cloudUbuntu(ctx, p); err != nil {
@@ -139,14 +143,10 @@ func (d *composite) ubuntu(ctx context.Context) error {
 		}
 	} else {
 		d.o.Printf("maas: %s from %s", nameUbuntu, d.o.UbuntuRootfs)
-		cmd := mkfsExt(extFS{typ: "ext4", label: labelUbuntu, src: d.o.UbuntuRootfs}, d.disk, p, d.s, d.o.Epoch)
-		if _, err := d.o.Run(ctx, cmd); err != nil {
+		fs := extFS{typ: "ext4", label: labelUbuntu, src: d.o.UbuntuRootfs}
+		if err := makeExt(ctx, d.o.Run, scratch, fs, d.disk, p, d.s, d.o.Epoch); err != nil {
 			return fail(err)
 		}
-	}
-	scratch := filepath.Join(d.work, nameUbuntu)
-	if err := os.MkdirAll(scratch, 0o700); err != nil {
-		return fail(err)
 	}
 	if err := edit(ctx, d.o.Run, scratch, d.disk, p, d.o.Epoch, exists, files, links); err != nil {
 		return fail(err)
@@ -217,11 +217,8 @@ func (d *composite) content(ctx context.Context) error {
 		}
 	}
 	d.o.Printf("maas: %s", nameContent)
-	cmd := mkfsExt(extFS{typ: "ext4", label: labelContent, src: stage}, d.disk, d.l.find(nameContent), d.s, d.o.Epoch)
-	if _, err := d.o.Run(ctx, cmd); err != nil {
-		return fmt.Errorf("maas: %s: %w", nameContent, err)
-	}
-	if err := stampTimes(ctx, d.o.Run, d.work, stage, d.disk, d.l.find(nameContent), d.o.Epoch); err != nil {
+	fs := extFS{typ: "ext4", label: labelContent, src: stage}
+	if err := makeExt(ctx, d.o.Run, d.work, fs, d.disk, d.l.find(nameContent), d.s, d.o.Epoch); err != nil {
 		return fmt.Errorf("maas: %s: %w", nameContent, err)
 	}
 	return nil

@@ -130,20 +130,30 @@ func dirNames(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, err
 	return names, err
 }
 
-// stampTimes sets atime, mtime and ctime of "/" and every entry of the file
-// system made from stage (mke2fs -d) to epoch. mke2fs copies the host's
-// times, and a staged file's ctime is the moment it was staged, which no
-// caller can set; this makes staged partitions reproducible.
+// stampTimes makes the times of "/" and every entry of the file system made
+// from stage (mke2fs -d) depend on the input only: atime, ctime and crtime
+// become epoch and mtime is clamped to it, as mksquashfs does with
+// SOURCE_DATE_EPOCH. mke2fs copies the host's times, and a host's atime and
+// ctime record when the tree was read or unpacked, not what it holds.
 func stampTimes(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, error), scratch, stage, disk string, p placed, epoch int64) error {
 	var req strings.Builder
-	err := filepath.WalkDir(stage, func(host string, _ fs.DirEntry, err error) error {
+	err := filepath.WalkDir(stage, func(host string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(stage, host)
-		name := path.Join("/", filepath.ToSlash(rel))
-		for _, field := range []string{"atime", "mtime", "ctime", "crtime"} {
-			fmt.Fprintf(&req, "sif \"%s\" %s @%d\n", name, field, epoch)
+		name, err := debugfsQuote(path.Join("/", filepath.ToSlash(rel)))
+		if err != nil {
+			return err
+		}
+		mtime := min(info.ModTime().Unix(), epoch)
+		fmt.Fprintf(&req, "sif %s mtime @%d\n", name, mtime)
+		for _, field := range []string{"atime", "ctime", "crtime"} {
+			fmt.Fprintf(&req, "sif %s %s @%d\n", name, field, epoch)
 		}
 		return nil
 	})
@@ -156,4 +166,14 @@ func stampTimes(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, e
 	}
 	_, err = r(ctx, debugfs(disk, p, script, true, epoch))
 	return err
+}
+
+// debugfsQuote quotes name for a debugfs request file: inside double quotes
+// the request parser (libss) reads "" as one quote. A request is one line, so
+// a name with a line break cannot be written.
+func debugfsQuote(name string) (string, error) {
+	if strings.ContainsAny(name, "\n\r") {
+		return "", fmt.Errorf("%q: a file name with a line break cannot be given to debugfs", name)
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`, nil
 }

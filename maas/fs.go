@@ -1,6 +1,7 @@
 package maas
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -27,6 +28,19 @@ func mkfsExt(fs extFS, disk string, p placed, s seed, epoch int64) run.Cmd {
 	}
 	args = append(args, disk, strconv.FormatInt(p.size/1024, 10)+"k")
 	return run.Cmd{Name: "mke2fs", Args: args, Env: []string{"E2FSPROGS_FAKE_TIME=" + strconv.FormatInt(epoch, 10)}}
+}
+
+// makeExt makes fs on partition p of disk (mkfsExt), then, for a file
+// system copied from a directory, pins the times mke2fs took from the host
+// (stampTimes); the request file goes to scratch.
+func makeExt(ctx context.Context, r func(context.Context, run.Cmd) ([]byte, error), scratch string, fs extFS, disk string, p placed, s seed, epoch int64) error {
+	if _, err := r(ctx, mkfsExt(fs, disk, p, s, epoch)); err != nil {
+		return err
+	}
+	if fs.src == "" {
+		return nil
+	}
+	return stampTimes(ctx, r, scratch, fs.src, disk, p, epoch)
 }
 
 // mkfsFAT returns the mkfs.fat call for a FAT file system labelled label on

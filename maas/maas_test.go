@@ -96,6 +96,9 @@ func TestBuildMAAS(t *testing.T) {
 	require.Equal(t, "cluster profile", debugfsOut(t, cp, "cat /spc-config/spc.tgz"))
 	require.Equal(t, "stylus: {}\n", debugfsOut(t, cp, "cat /edge-config/.edge_custom_config.yaml"))
 
+	// The same inputs unpacked again (new ctimes, atimes of the reads above)
+	// give the same disk.
+	o.UbuntuRootfs, o.Content = copyTree(t, o.UbuntuRootfs), copyTree(t, o.Content)
 	again, _ := buildMAAS(t, o)
 	require.Equal(t, res.SHA256, again.SHA256, "same inputs, same bytes")
 	require.Equal(t, read(t, res.Path+".sha256"), read(t, again.Path+".sha256"))

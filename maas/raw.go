@@ -249,8 +249,6 @@ func (o RawOptions) writeDisk(ctx context.Context, l layout, s seed, dirs map[st
 	cmds := []run.Cmd{
 		mkfsFAT(labelEFI, disk, efi, s, o.Epoch),
 		mcopy(disk, efi, entries, o.Epoch),
-		mkfsExt(extFS{typ: "ext2", label: labelOEM, src: dirs[nameOEM]}, disk, l.find(nameOEM), s, o.Epoch),
-		mkfsExt(extFS{typ: "ext2", label: labelRecovery, src: dirs[nameRecovery]}, disk, l.find(nameRecovery), s, o.Epoch),
 	}
 	for _, c := range cmds {
 		o.Printf("raw: %s", c.Name)
@@ -258,9 +256,11 @@ func (o RawOptions) writeDisk(ctx context.Context, l layout, s seed, dirs map[st
 			return fmt.Errorf("raw: %w", err)
 		}
 	}
-	for _, name := range []string{nameOEM, nameRecovery} {
-		if err := stampTimes(ctx, o.Run, filepath.Dir(dirs[name]), dirs[name], disk, l.find(name), o.Epoch); err != nil {
-			return fmt.Errorf("raw: %s: %w", name, err)
+	for _, fs := range []struct{ name, label string }{{nameOEM, labelOEM}, {nameRecovery, labelRecovery}} {
+		o.Printf("raw: mke2fs %s", fs.label)
+		ext := extFS{typ: "ext2", label: fs.label, src: dirs[fs.name]}
+		if err := makeExt(ctx, o.Run, filepath.Dir(dirs[fs.name]), ext, disk, l.find(fs.name), s, o.Epoch); err != nil {
+			return fmt.Errorf("raw: %s: %w", fs.name, err)
 		}
 	}
 	return f.Commit()

@@ -2,9 +2,18 @@ package maas
 
 import (
 	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"dagger/canvos/run"
+	"dagger/canvos/testutil"
 )
 
 func TestGrubenvRoundTrip(t *testing.T) {
@@ -88,4 +97,48 @@ func TestCommands(t *testing.T) {
 	require.Equal(t, []string{"SOURCE_DATE_EPOCH=1700000000"}, sq.Env)
 
 	require.Equal(t, "/d.raw?offset=68157440", extDevice("/d.raw", p))
+}
+
+func TestStampTimes(t *testing.T) {
+	t.Parallel()
+	testutil.RequireTool(t, "mke2fs", "debugfs")
+	stage := t.TempDir()
+	old := time.Unix(testEpoch-86400, 0)
+	put(t, stage, `dir/a "quoted" name`, []byte("new"), 0o644)
+	put(t, stage, "dir/old", []byte("old"), 0o644)
+	require.NoError(t, os.Chtimes(filepath.Join(stage, "dir/old"), old, old))
+	img := filepath.Join(t.TempDir(), "fs.img")
+	require.NoError(t, os.WriteFile(img, nil, 0o600))
+	p := placed{part: part{name: "test", size: 8 * mib}}
+	fs := extFS{typ: "ext4", label: "T", src: stage}
+	require.NoError(t, makeExt(context.Background(), run.Run, t.TempDir(), fs, img, p, seed{}, testEpoch))
+
+	want := func(mtime int64) map[string]int64 {
+		return map[string]int64{"atime": testEpoch, "ctime": testEpoch, "crtime": testEpoch, "mtime": mtime}
+	}
+	for name, w := range map[string]map[string]int64{
+		"/":                    want(testEpoch),
+		"/dir":                 want(testEpoch),
+		`/dir/a "quoted" name`: want(testEpoch),
+		"/dir/old":             want(old.Unix()),
+	} {
+		q, err := debugfsQuote(name)
+		require.NoError(t, err)
+		require.Equal(t, w, inodeTimes(t, debugfsOut(t, img, "stat "+q)), name)
+	}
+	_, err := debugfsQuote("a\nb")
+	require.ErrorContains(t, err, "line break")
+}
+
+// inodeTimes reads the four times of a debugfs stat ("atime: 0x…:… -- …").
+func inodeTimes(t *testing.T, stat string) map[string]int64 {
+	t.Helper()
+	times := map[string]int64{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*(\w+): 0x([0-9a-f]{8}):([0-9a-f]{8})`).FindAllStringSubmatch(stat, -1) {
+		sec, err := strconv.ParseInt(m[2], 16, 64)
+		require.NoError(t, err)
+		require.Equal(t, "00000000", m[3], "%s: no sub-second part", m[1])
+		times[m[1]] = sec
+	}
+	return times
 }
