@@ -30,7 +30,8 @@ type Result struct {
 	TimedOut bool
 }
 
-// Run boots the VM. Firmware that refuses an image never exits by itself
+// Run boots the VM once a VM slot is free (vmSlot); the timeout counts from
+// the start of the VM. Firmware that refuses an image never exits by itself
 // (OVMF falls through to other boot options), so the Until strings and the
 // timeout are what bound every boot.
 func (q QEMU) Run(t testing.TB) Result {
@@ -40,6 +41,7 @@ func (q QEMU) Run(t testing.TB) Result {
 		bin, machine = "qemu-system-aarch64", []string{"-machine", "virt", "-cpu", "cortex-a57"}
 	}
 	RequireTool(t, bin)
+	defer vmSlot(t)()
 	ctx, cancel := context.WithTimeout(context.Background(), q.Timeout)
 	defer cancel()
 	args := append(append(machine, "-m", "1024", "-smp", "1", "-nographic", "-no-reboot", "-nic", "none"), q.Args...)

@@ -148,7 +148,7 @@ func TestARM64ISOBoot(t *testing.T) {
 			res := testutil.QEMU{
 				Arch:    "arm64",
 				Args:    append(testutil.AAVMF(t), c.media...),
-				Timeout: 80 * time.Second,
+				Timeout: 240 * time.Second,
 				Until:   []string{"Palette Edge Interactive Installer"},
 			}.Run(t)
 			require.Equal(t, "Palette Edge Interactive Installer", res.Matched, "GRUB menu not reached (timed out: %v)", res.TimedOut)
