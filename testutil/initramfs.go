@@ -7,13 +7,13 @@ import (
 	"testing"
 )
 
-// Initramfs builds a gzip'd cpio newc initramfs around busybox-static: init
+// Initramfs builds a gzip'd cpio newc initramfs around k's busybox: init
 // is the /init shell script (run by busybox sh), modules are copied to
 // /lib/modules/<name>.ko for the script to insmod in the order it needs, and
 // extra maps archive paths to file contents. It returns the archive's path.
 func Initramfs(t testing.TB, k Kernel, init string, modules []string, extra map[string][]byte) string {
 	t.Helper()
-	bb := RequireFile(t, "/bin/busybox")
+	bb := RequireFile(t, k.Busybox)
 	RequireTool(t, "cpio", "gzip")
 	dir := t.TempDir()
 	for _, d := range []string{"bin", "sbin", "dev", "proc", "sys", "mnt", "tmp", "lib/modules"} {

@@ -19,10 +19,12 @@ const (
 )
 
 // liveModules are the Debian kernel modules a live boot needs, in load order:
-// AHCI CD-ROM (q35's -cdrom), virtio disks, ISO 9660, squashfs on loop.
+// AHCI CD-ROM (q35's -cdrom), virtio disks and SCSI CD-ROMs (arm64 virt has
+// no AHCI), ISO 9660, squashfs on loop. Those a kernel has built in are
+// skipped (Kernel.Loadable).
 var liveModules = []string{
 	"scsi_common", "scsi_mod", "cdrom", "sr_mod", "libata", "libahci", "ahci",
-	"virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_blk",
+	"virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_blk", "virtio_scsi",
 	"isofs", "squashfs", "loop",
 }
 
@@ -33,11 +35,11 @@ const liveInit = `mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 for m in %MODULES%; do insmod /lib/modules/$m.ko; done
-say() { echo "$@"; echo "$@" > /dev/ttyS0; }
+say() { echo "$@"; for c in /dev/ttyS0 /dev/ttyAMA0; do echo "$@" > $c; done 2>/dev/null; }
 fw=BIOS; [ -d /sys/firmware/efi ] && fw=UEFI
 dev=
 for i in $(seq 1 60); do dev=$(findfs LABEL=%LABEL% 2>/dev/null) && break; sleep 0.5; done
-[ -n "$dev" ] || { say "%FAILED% no LABEL=%LABEL%"; ls /dev > /dev/ttyS0; poweroff -f; }
+[ -n "$dev" ] || { say "%FAILED% no LABEL=%LABEL%"; say $(ls /dev); poweroff -f; }
 mkdir -p /live /sq
 mount -t iso9660 -o ro "$dev" /live || say "%FAILED% mount $dev"
 mount -t squashfs -o ro,loop /live/rootfs.squashfs /sq || say "%FAILED% squashfs"
@@ -51,9 +53,10 @@ poweroff -f
 // LiveInitramfs builds the stand-in live initramfs for an ISO labelled label.
 func LiveInitramfs(t testing.TB, k Kernel, label string) string {
 	t.Helper()
-	script := strings.NewReplacer("%MODULES%", strings.Join(liveModules, " "), "%LABEL%", label,
+	modules := k.Loadable(t, liveModules)
+	script := strings.NewReplacer("%MODULES%", strings.Join(modules, " "), "%LABEL%", label,
 		"%MARKER%", ISOBootMarker, "%DONE%", ISOBootDone, "%FAILED%", ISOBootFailed).Replace(liveInit)
-	return Initramfs(t, k, script, liveModules, nil)
+	return Initramfs(t, k, script, modules, nil)
 }
 
 // BootFilesInto copies the host's Debian boot files into a rootfs at their

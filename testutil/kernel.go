@@ -1,14 +1,14 @@
 package testutil
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 )
 
@@ -17,6 +17,7 @@ type Kernel struct {
 	Root    string // where the .deb was extracted
 	Vmlinuz string // the kernel image
 	Release string // e.g. 6.1.0-28-amd64
+	Busybox string // a static busybox of the kernel's architecture, for Initramfs
 }
 
 // ModulesDir is lib/modules/<release> inside the extracted package.
@@ -40,12 +41,45 @@ func (k Kernel) Module(t testing.TB, name string) string {
 	return found
 }
 
-var kernelOnce = sync.OnceValues(fetchKernel)
+// Loadable drops from names the modules this kernel has built in
+// (modules.builtin): arm64 builds virtio in, amd64 makes it modules.
+func (k Kernel) Loadable(t testing.TB, names []string) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(k.ModulesDir(), "modules.builtin"))
+	mustNoErr(t, err)
+	defer f.Close()
+	builtin := map[string]bool{}
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		builtin[strings.TrimSuffix(filepath.Base(sc.Text()), ".ko")] = true
+	}
+	var out []string
+	for _, n := range names {
+		if !builtin[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
-// DebianKernel returns Debian's amd64 kernel, downloaded once per machine
-// with `apt-get download` + `dpkg-deb -x` into a cache directory (seconds,
-// instead of minutes for installing it). CANVOS_TEST_KERNEL_DIR points at an
-// already extracted package instead.
+var kernelOnce = sync.OnceValues(func() (Kernel, error) {
+	if dir := os.Getenv("CANVOS_TEST_KERNEL_DIR"); dir != "" {
+		return findKernel(dir, hostBusybox)
+	}
+	set := debSet{cache: "canvos-test-kernel", arch: "amd64", pkgs: kernelPackage("amd64"),
+		ready: func(root string) error { _, err := findKernel(root, hostBusybox); return err }}
+	root, err := set.fetch()
+	if err != nil {
+		return Kernel{}, err
+	}
+	return findKernel(root, hostBusybox)
+})
+
+// hostBusybox is busybox-static as .ci/run installs it.
+const hostBusybox = "/bin/busybox"
+
+// DebianKernel returns Debian's amd64 kernel (debSet: downloaded once per
+// machine). CANVOS_TEST_KERNEL_DIR points at an already extracted package
+// instead.
 func DebianKernel(t testing.TB) Kernel {
 	t.Helper()
 	RequireTool(t, "apt-get", "apt-cache", "dpkg-deb")
@@ -53,65 +87,34 @@ func DebianKernel(t testing.TB) Kernel {
 	if err != nil {
 		Missing(t, "debian kernel: %v", err)
 	}
+	RequireFile(t, k.Busybox)
 	return k
 }
 
-var kernelDepRE = regexp.MustCompile(`Depends: (linux-image-[0-9][^\s]*-amd64)\b`)
-
-func fetchKernel() (Kernel, error) {
-	if dir := os.Getenv("CANVOS_TEST_KERNEL_DIR"); dir != "" {
-		return findKernel(dir)
+// kernelPackage resolves Debian's linux-image-<arch> meta package to the
+// kernel package it depends on (the signed image on amd64 and arm64).
+func kernelPackage(arch string) func(apt func(args ...string) ([]byte, error)) ([]string, error) {
+	dep := regexp.MustCompile(`Depends: (linux-image-[0-9]\S*-` + arch + `)\b`)
+	return func(apt func(args ...string) ([]byte, error)) ([]string, error) {
+		out, err := apt("depends", "linux-image-"+arch)
+		if err != nil {
+			return nil, err
+		}
+		m := dep.FindSubmatch(out)
+		if m == nil {
+			return nil, fmt.Errorf("no kernel package in: %s", out)
+		}
+		return []string{string(m[1])}, nil
 	}
-	cache := filepath.Join(os.TempDir(), "canvos-test-kernel")
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return Kernel{}, err
-	}
-	// Test binaries of several packages run at once: serialize the download.
-	lock, err := os.OpenFile(filepath.Join(cache, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return Kernel{}, err
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return Kernel{}, err
-	}
-	root := filepath.Join(cache, "root")
-	if k, err := findKernel(root); err == nil {
-		return k, nil
-	}
-	out, err := exec.Command("apt-cache", "depends", "linux-image-amd64").CombinedOutput()
-	if err != nil {
-		return Kernel{}, fmt.Errorf("apt-cache depends linux-image-amd64: %v: %s", err, out)
-	}
-	m := kernelDepRE.FindSubmatch(out)
-	if m == nil {
-		return Kernel{}, fmt.Errorf("no kernel package in: %s", out)
-	}
-	dl := exec.Command("apt-get", "download", string(m[1]))
-	dl.Dir = cache
-	if out, err := dl.CombinedOutput(); err != nil {
-		return Kernel{}, fmt.Errorf("apt-get download %s: %v: %s", m[1], err, out)
-	}
-	debs, _ := filepath.Glob(filepath.Join(cache, string(m[1])+"_*.deb"))
-	if len(debs) == 0 {
-		return Kernel{}, fmt.Errorf("apt-get download %s left no .deb in %s", m[1], cache)
-	}
-	tmp := root + ".tmp"
-	os.RemoveAll(tmp)
-	if out, err := exec.Command("dpkg-deb", "-x", debs[0], tmp).CombinedOutput(); err != nil {
-		return Kernel{}, fmt.Errorf("dpkg-deb -x %s: %v: %s", debs[0], err, out)
-	}
-	if err := os.Rename(tmp, root); err != nil {
-		return Kernel{}, err
-	}
-	return findKernel(root)
 }
 
-func findKernel(root string) (Kernel, error) {
+// findKernel finds the kernel extracted under root; busybox is the path of
+// the busybox to build its initramfs with.
+func findKernel(root, busybox string) (Kernel, error) {
 	images, _ := filepath.Glob(filepath.Join(root, "boot", "vmlinuz-*"))
 	if len(images) == 0 {
-		return Kernel{}, fmt.Errorf("no boot/vmlinuz-* under %s", root)
+		return Kernel{}, errors.New("no boot/vmlinuz-* under " + root)
 	}
 	rel := strings.TrimPrefix(filepath.Base(images[0]), "vmlinuz-")
-	return Kernel{Root: root, Vmlinuz: images[0], Release: rel}, nil
+	return Kernel{Root: root, Vmlinuz: images[0], Release: rel, Busybox: busybox}, nil
 }

@@ -26,9 +26,8 @@ func standInRootfs(t *testing.T) string {
 	if os.Geteuid() != 0 {
 		testutil.Missing(t, "stand-in rootfs needs root (chown, mknod)")
 	}
-	k := testutil.DebianKernel(t)
-	initrd := testutil.LiveInitramfs(t, k, DefaultLabel)
 	root := t.TempDir()
+	putLiveBoot(t, root, testutil.DebianKernel(t))
 	mk := func(p string, data string, mode os.FileMode) string {
 		full := filepath.Join(root, p)
 		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
@@ -36,15 +35,7 @@ func standInRootfs(t *testing.T) string {
 		require.NoError(t, os.Chmod(full, mode))
 		return full
 	}
-	kb, err := os.ReadFile(k.Vmlinuz)
-	require.NoError(t, err)
-	mk("boot/vmlinuz-"+k.Release, string(kb), 0o644)
-	require.NoError(t, os.Symlink("/boot/vmlinuz-"+k.Release, filepath.Join(root, "boot/vmlinuz")))
-	ib, err := os.ReadFile(initrd)
-	require.NoError(t, err)
-	mk("boot/initrd", string(ib), 0o644)
 	testutil.BootFilesInto(t, root)
-	mk("etc/canvos-marker", "squashfs-ok", 0o644)
 	mk("etc/os-release", "ID=kairos\n", 0o644)
 	mk("opt/spectrocloud/bin/agent-ui", "old", 0o700) // replaced by the local-ui tar
 	owned := mk("home/kairos/owned", "x", 0o640)
@@ -58,6 +49,26 @@ func standInRootfs(t *testing.T) string {
 	require.NoError(t, err, "%s", out)
 	require.NoError(t, exec.Command("mkfifo", filepath.Join(root, "run-fifo")).Run())
 	return root
+}
+
+// putLiveBoot puts k (as boot/vmlinuz-<release> with a boot/vmlinuz link,
+// as Kairos images have it), the stand-in live initramfs as boot/initrd and
+// the marker it prints from inside rootfs.squashfs into root, in place of
+// any stand-in kernel and initrd.
+func putLiveBoot(t *testing.T, root string, k testutil.Kernel) {
+	t.Helper()
+	for _, f := range []string{"boot/vmlinuz", "boot/initrd"} {
+		require.NoError(t, os.RemoveAll(filepath.Join(root, f)))
+	}
+	copyTo := func(src, rel string) {
+		b, err := os.ReadFile(src)
+		require.NoError(t, err)
+		write(t, filepath.Join(root, rel), string(b))
+	}
+	copyTo(k.Vmlinuz, "boot/vmlinuz-"+k.Release)
+	require.NoError(t, os.Symlink("/boot/vmlinuz-"+k.Release, filepath.Join(root, "boot/vmlinuz")))
+	copyTo(testutil.LiveInitramfs(t, k, DefaultLabel), "boot/initrd")
+	write(t, filepath.Join(root, "etc/canvos-marker"), "squashfs-ok")
 }
 
 // localUITar writes a tar like CanvOS' local-ui.tar (extracted into

@@ -127,34 +127,48 @@ func TestARM64ISO(t *testing.T) {
 }
 
 // TestARM64ISOBoot boots the arm64 ISO on qemu-system-aarch64 (virt,
-// Cortex-A57, AAVMF) as a CD and as a disk (a dd'd USB stick: the GPT ESP)
-// until GRUB shows CanvOS' menu: AAVMF → BOOTAA64.EFI (shim) → grubaa64.efi
-// → the stub config → /boot/grub2/grub.cfg found by label. No arm64 kernel
-// is at hand (the host has no arm64 dpkg architecture), so the boot stops
-// at the menu.
+// Cortex-A57, AAVMF) as a CD and as a disk (a dd'd USB stick: the GPT ESP):
+// AAVMF → BOOTAA64.EFI (shim) → grubaa64.efi → the stub config →
+// /boot/grub2/grub.cfg found by label → CanvOS' menu → Debian's arm64 kernel
+// → the stand-in live initramfs, which finds the medium by its label,
+// loop-mounts rootfs.squashfs and prints the marker from inside it. Once more
+// as a CD with Secure Boot enforced and Microsoft's keys enrolled, which
+// Debian's signed arm64 shim, GRUB and kernel must pass.
 func TestARM64ISOBoot(t *testing.T) {
-	o := baseOptions(t, arm64Rootfs(t))
+	root := arm64Rootfs(t)
+	putLiveBoot(t, root, testutil.DebianKernelARM64(t))
+	o := baseOptions(t, root)
 	o.Arch = ArchARM64
 	iso := build(t, o).Path
+	cd := []string{"-device", "virtio-scsi-pci", "-drive", "if=none,id=cd,media=cdrom,readonly=on,format=raw,file=" + iso, "-device", "scsi-cd,drive=cd"}
 	for _, c := range []struct {
 		name, device string // device: the boot option AAVMF starts
 		media        []string
+		secureBoot   bool
 	}{
-		{"cd", "UEFI QEMU QEMU CD-ROM", []string{"-device", "virtio-scsi-pci", "-drive", "if=none,id=cd,media=cdrom,readonly=on,format=raw,file=" + iso, "-device", "scsi-cd,drive=cd"}},
-		{"disk-gpt", "UEFI Misc Device", []string{"-drive", "if=none,id=usb,format=raw,snapshot=on,file=" + iso, "-device", "virtio-blk-pci,drive=usb"}},
+		{"cd", "UEFI QEMU QEMU CD-ROM", cd, false},
+		{"disk-gpt", "UEFI Misc Device", []string{"-drive", "if=none,id=usb,format=raw,snapshot=on,file=" + iso, "-device", "virtio-blk-pci,drive=usb"}, false},
+		{"cd-secureboot", "UEFI QEMU QEMU CD-ROM", cd, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			res := testutil.QEMU{
 				Arch:    "arm64",
-				Args:    append(testutil.AAVMF(t), c.media...),
+				Args:    append(testutil.AAVMF(t, c.secureBoot), c.media...),
 				Timeout: 240 * time.Second,
-				Until:   []string{"Palette Edge Interactive Installer"},
+				Until:   []string{testutil.ISOBootDone, testutil.ISOBootFailed},
 			}.Run(t)
-			require.Equal(t, "Palette Edge Interactive Installer", res.Matched, "GRUB menu not reached (timed out: %v)", res.TimedOut)
+			require.Equal(t, testutil.ISOBootDone, res.Matched, "boot did not finish (timed out: %v)", res.TimedOut)
 			require.Contains(t, res.Output, `BdsDxe: starting Boot0001 "`+c.device)
-			require.Contains(t, res.Output, "GNU GRUB")
 			require.Contains(t, res.Output, "Palette eXtended Kubernetes Edge Installer")
+			require.Contains(t, res.Output, testutil.ISOBootMarker+" squashfs-ok fw=UEFI")
+			require.Contains(t, res.Output, "root=live:CDLABEL=COS_LIVE rd.live.dir=/ rd.live.squashimg=rootfs.squashfs")
+			if c.secureBoot {
+				require.Contains(t, res.Output, "Secure boot enabled", "shim → GRUB → kernel passed Secure Boot")
+				require.Contains(t, res.Output, "Kernel is locked down from EFI Secure Boot")
+			} else {
+				require.Contains(t, res.Output, "Secure boot disabled")
+			}
 		})
 	}
 }
