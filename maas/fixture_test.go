@@ -118,12 +118,3 @@ func names(parts []sgdiskPart) string {
 	}
 	return strings.Join(n, " ")
 }
-
-// copyTree copies dir with cp -a (owners, modes, mtimes, hardlinks, xattrs)
-// into a new directory.
-func copyTree(t *testing.T, dir string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "copy")
-	sh(t, "cp", "-a", dir, dst)
-	return dst
-}

@@ -98,7 +98,7 @@ func TestBuildMAAS(t *testing.T) {
 
 	// The same inputs unpacked again (new ctimes, atimes of the reads above)
 	// give the same disk.
-	o.UbuntuRootfs, o.Content = copyTree(t, o.UbuntuRootfs), copyTree(t, o.Content)
+	o.UbuntuRootfs, o.Content = testutil.CopyTree(t, o.UbuntuRootfs), testutil.CopyTree(t, o.Content)
 	again, _ := buildMAAS(t, o)
 	require.Equal(t, res.SHA256, again.SHA256, "same inputs, same bytes")
 	require.Equal(t, read(t, res.Path+".sha256"), read(t, again.Path+".sha256"))

@@ -95,3 +95,16 @@ func readFile(t testing.TB, p string) []byte {
 	mustNoErr(t, err)
 	return b
 }
+
+// CopyTree copies dir with cp -a (owners, modes, mtimes, hardlinks, xattrs,
+// special files) into a new directory: the same input, unpacked again, with
+// new ctimes and atimes, for reproducibility tests.
+func CopyTree(t testing.TB, dir string) string {
+	t.Helper()
+	RequireTool(t, "cp")
+	dst := filepath.Join(t.TempDir(), "copy")
+	if out, err := exec.Command("cp", "-a", dir, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a %s: %v: %s", dir, err, out)
+	}
+	return dst
+}

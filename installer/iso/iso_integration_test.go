@@ -102,18 +102,19 @@ func lastLine(s string) string {
 
 // TestISODeterministic: the same inputs and epoch give the same bytes, from
 // different scratch and output directories, a second apart (go-diskfs
-// stamps time.Now() and ctimes, which pinTimes must undo).
+// stamps time.Now() and ctimes, which pinTimes must undo), the second time
+// from a copy of the rootfs (new ctimes, atimes of the first build's reads).
 func TestISODeterministic(t *testing.T) {
 	rootfs := standInRootfs(t)
 	p := testPayload(t)
-	withPayload := func() Options {
+	withPayload := func(rootfs string) Options {
 		o := baseOptions(t, rootfs)
 		o.Payload = p
 		return o
 	}
-	first := build(t, withPayload())
+	first := build(t, withPayload(rootfs))
 	time.Sleep(1100 * time.Millisecond)
-	second := build(t, withPayload())
+	second := build(t, withPayload(testutil.CopyTree(t, rootfs)))
 	require.Equal(t, first.SHA256, second.SHA256)
 	a, err := os.ReadFile(first.Path)
 	require.NoError(t, err)
@@ -121,7 +122,7 @@ func TestISODeterministic(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, bytes.Equal(a, b), "ISOs differ")
 
-	o := withPayload()
+	o := withPayload(rootfs)
 	o.Epoch++
 	require.NotEqual(t, first.SHA256, build(t, o).SHA256, "the epoch must reach the bytes")
 }
