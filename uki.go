@@ -19,10 +19,11 @@ const (
 // Uki builds the Trusted Boot boot files from a root file system, like the
 // UKI build inside CanvOS +uki-iso and +build-provider-trustedboot-image:
 // the rootfs (minus /sys /proc /dev /run /tmp) packed into a zstd initrd,
-// one UKI per command line in EFI/Linux (kernel from /boot/vmlinuz,
-// os-release, signed PCR 11 policy when pcrKey is given), systemd-boot as
-// EFI/BOOT/BOOTX64.EFI, all signed with the db key, loader/loader.conf and
-// loader/keys/auto/{PK,KEK,db}.auth. Returns a directory with esp/ and,
+// one UKI per command line in EFI/kairos with its loader/entries conf, titled
+// BRANDING (kernel from /boot/vmlinuz, os-release, signed PCR 11 policy when
+// pcrKey is given), systemd-boot as EFI/BOOT/BOOTX64.EFI, all signed with
+// the db key, loader/loader.conf and loader/keys/auto/{PK,KEK,db}.auth — the
+// layout enki writes and the Kairos agent installs from. Returns a directory with esp/ and,
 // with espImage, esp.img. Private keys enter only as secrets: mounted on
 // tmpfs for the one exec that signs, never in a layer, argv or log.
 func (m *Canvos) Uki(
@@ -106,18 +107,14 @@ func (m *Canvos) ukiWorker(ctx context.Context, in ukiInputs) (*dagger.Container
 	if err != nil {
 		return nil, nil, err
 	}
-	cmdline := in.cmdline
-	if len(cmdline) == 0 {
-		cmdline = []string{uki.DefaultCmdline}
-	}
 	enroll := cmp.Or(in.secureBootEnroll, uki.EnrollModeFor(cfg.AutoEnrollSecureBoot))
 	if _, err := uki.ParseEnrollMode(enroll); err != nil {
 		return nil, nil, err
 	}
 	args := []string{"--rootfs", ukiRootfs, "--keys", ukiKeys,
 		"--extend-cmdline", cmp.Or(in.extendCmdline, cfg.Cmdline, uki.DefaultExtendCmdline),
-		"--secure-boot-enroll", enroll}
-	for _, c := range cmdline {
+		"--secure-boot-enroll", enroll, "--title", cfg.Branding}
+	for _, c := range in.cmdline {
 		args = append(args, "--cmdline", c)
 	}
 	secret := dagger.ContainerWithMountedSecretOpts{Mode: 0o600}

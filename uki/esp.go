@@ -44,15 +44,25 @@ func ParseEnrollMode(s string) (string, error) {
 	return "", usererr.New("secure-boot-enroll", s, usererr.OneOf(EnrollForce, EnrollManual, EnrollOff))
 }
 
-// DefaultCmdline is the base command line of Kairos UKIs (enki build-uki):
-// serial and VGA consoles, immucore finding the OEM partition, UKI mode.
-const DefaultCmdline = "console=ttyS0 console=tty1 net.ifnames=1 rd.immucore.oemlabel=COS_OEM rd.immucore.oemtimeout=2 rd.immucore.uki selinux=0"
+// DefaultCmdline is the command line of Kairos' install-media UKIs, as enki
+// build-uki writes it (kairos-io/enki pkg/constants: UkiCmdline + " " +
+// UkiCmdlineInstall): serial and VGA consoles, immucore finding the OEM
+// partition, UKI mode, and install-mode, which tells immucore and the
+// Kairos agent that the UKI runs from install media.
+const DefaultCmdline = "console=ttyS0 console=tty1 net.ifnames=1 rd.immucore.oemlabel=COS_OEM rd.immucore.debug rd.immucore.oemtimeout=2 rd.immucore.uki selinux=0 install-mode"
+
+// DefaultName names the UKIs and their entries. The Kairos agent installs
+// every ESP file whose name starts with "norole" once per role (active,
+// passive, recovery, statereset), renaming it and the "efi" key of its entry
+// (kairos-agent pkg/uki: UnassignedArtifactRole).
+const DefaultName = "norole"
 
 // DefaultExtendCmdline is CanvOS' CMDLINE for UKI builds: the entries boot
 // into Palette registration.
 const DefaultExtendCmdline = "stylus.registration"
 
-// Entry is one boot entry of the ESP: a UKI in EFI/Linux.
+// Entry is one boot entry of the ESP: a UKI in EFI/kairos and its
+// loader/entries conf.
 type Entry struct {
 	Name    string // file name without .efi
 	Cmdline string
@@ -75,11 +85,12 @@ func Entries(name string, cmdlines []string, extend string) []Entry {
 // ESPOptions describe a systemd-boot ESP with signed UKIs.
 type ESPOptions struct {
 	UKI        Options           // kernel, initrd, stub, os-release, PCR key; Cmdline and Signer are set per entry
-	Entries    []Entry           // one UKI each, in EFI/Linux
+	Entries    []Entry           // one UKI each, in EFI/kairos; the first is the default
 	BootLoader *io.SectionReader // systemd-bootx64.efi, unsigned; signed into EFI/BOOT/BOOTX64.EFI
 	Keys       *secureboot.Tree  // db signs; PK/KEK/db .auth go to loader/keys/auto
 	Enroll     string            // secure-boot-enroll mode
 	Timeout    int               // boot menu seconds (CanvOS: 5)
+	Title      string            // menu title of the first entry; the others add their name (CanvOS BRANDING)
 }
 
 // Paths of the ESP.
@@ -87,7 +98,8 @@ const (
 	BootLoaderPath = "EFI/BOOT/BOOTX64.EFI"
 	LoaderConfPath = "loader/loader.conf"
 	AutoKeysDir    = "loader/keys/auto"
-	LinuxDir       = "EFI/Linux"
+	KairosDir      = "EFI/kairos"     // the UKIs, as enki lays them out
+	EntriesDir     = "loader/entries" // one conf per UKI
 )
 
 // Validate checks o before anything is written, including that the keys
@@ -99,10 +111,16 @@ func (o ESPOptions) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, e := range o.Entries {
-		if e.Name == "" || strings.ContainsAny(e.Name, "/\\") || seen[e.Name] {
-			return usererr.New("entry name", e.Name, "unique, non-empty, without slashes")
+		if e.Name == "" || strings.ContainsAny(e.Name, "/\\ \n\r") || seen[e.Name] {
+			return usererr.New("entry name", e.Name, "unique, non-empty, without slashes or spaces")
 		}
 		seen[e.Name] = true
+		if strings.ContainsAny(e.Cmdline, "\n\r") {
+			return usererr.New("cmdline", e.Cmdline, "one line")
+		}
+	}
+	if strings.TrimSpace(o.Title) == "" || strings.ContainsAny(o.Title, "\n\r") {
+		return usererr.New("title", o.Title, "one non-empty line (the Kairos agent needs a title on every entry)")
 	}
 	if _, err := ParseEnrollMode(o.Enroll); err != nil {
 		return err
@@ -143,13 +161,15 @@ func (o ESPOptions) Validate() error {
 		o.Keys.DB.Certificate().Subject.CommonName)
 }
 
-// WriteESP writes the ESP tree under dir: signed systemd-boot, one signed
-// UKI per entry, loader.conf and the auto-enroll keys.
+// WriteESP writes the ESP tree under dir as enki lays it out, so the Kairos
+// agent can install from it: signed systemd-boot, one signed UKI per entry
+// in EFI/kairos with its loader/entries conf, loader.conf (the first entry
+// is the default) and the auto-enroll keys.
 func WriteESP(dir string, o ESPOptions) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	conf, err := overlay.RenderLoaderConf(overlay.LoaderConf{Timeout: o.Timeout, SecureBootEnroll: o.Enroll})
+	conf, err := overlay.RenderLoaderConf(overlay.LoaderConf{Default: o.Entries[0].Name + ".conf", Timeout: o.Timeout, SecureBootEnroll: o.Enroll})
 	if err != nil {
 		return err
 	}
@@ -160,10 +180,20 @@ func WriteESP(dir string, o ESPOptions) error {
 	for _, h := range []secureboot.Hierarchy{secureboot.PK, secureboot.KEK, secureboot.DB} {
 		files[path.Join(AutoKeysDir, h.String()+".auth")] = writeBytes(o.Keys.Enrollment[h].Auth)
 	}
-	for _, e := range o.Entries {
+	for i, e := range o.Entries {
 		u := o.UKI
 		u.Cmdline, u.Signer = e.Cmdline, o.Keys.DB
-		files[path.Join(LinuxDir, e.Name+".efi")] = func(w io.Writer) error { return Build(w, u) }
+		efi := path.Join(KairosDir, e.Name+".efi")
+		files[efi] = func(w io.Writer) error { return Build(w, u) }
+		title := o.Title
+		if i > 0 {
+			title += " (" + e.Name + ")"
+		}
+		entry, err := overlay.RenderEntryConf(overlay.EntryConf{Title: title, EFI: "/" + efi, Cmdline: e.Cmdline})
+		if err != nil {
+			return err
+		}
+		files[path.Join(EntriesDir, e.Name+".conf")] = writeBytes(entry)
 	}
 	for _, p := range slices.Sorted(maps.Keys(files)) {
 		full := filepath.Join(dir, filepath.FromSlash(p))

@@ -32,11 +32,12 @@ func espOptions(t testing.TB, o uki.Options, enroll string) uki.ESPOptions {
 	o.Signer = nil
 	return uki.ESPOptions{
 		UKI:        o,
-		Entries:    uki.Entries("canvos", []string{"console=ttyS0 panic=-1 quiet no_timer_check"}, uki.DefaultExtendCmdline),
+		Entries:    uki.Entries(uki.DefaultName, []string{"console=ttyS0 panic=-1 quiet no_timer_check"}, uki.DefaultExtendCmdline),
 		BootLoader: reader(sd),
 		Keys:       sbtest.Tree(t),
 		Enroll:     enroll,
 		Timeout:    5,
+		Title:      "Palette eXtended Kubernetes Edge",
 	}
 }
 
@@ -60,7 +61,15 @@ func TestESPValidate(t *testing.T) {
 		"no entries":     func(o *uki.ESPOptions) { o.Entries = nil },
 		"duplicate name": func(o *uki.ESPOptions) { o.Entries = append(o.Entries, o.Entries[0]) },
 		"bad enroll":     func(o *uki.ESPOptions) { o.Enroll = "if-safe" },
-		"stub not a PE":  func(o *uki.ESPOptions) { o.UKI.Stub = []byte("MZ") },
+		"no title":       func(o *uki.ESPOptions) { o.Title = " " },
+		"two-line title": func(o *uki.ESPOptions) { o.Title = "a\nb" },
+		"name with space": func(o *uki.ESPOptions) {
+			o.Entries = []uki.Entry{{Name: "a b", Cmdline: "x"}}
+		},
+		"two-line cmdline": func(o *uki.ESPOptions) {
+			o.Entries = []uki.Entry{{Name: "a", Cmdline: "x\ny"}}
+		},
+		"stub not a PE": func(o *uki.ESPOptions) { o.UKI.Stub = []byte("MZ") },
 		"foreign db": func(o *uki.ESPOptions) {
 			o.Keys = &secureboot.Tree{Keys: sbtest.Tree(t).Keys, Enrollment: other.Enrollment}
 		},
@@ -86,6 +95,7 @@ func TestESPTree(t *testing.T) {
 	testutil.RequireTool(t, "sbverify", "mkfs.fat", "mcopy", "mmd", "fsck.fat")
 	dir := t.TempDir()
 	o := espOptions(t, testOptions(t), uki.EnrollForce)
+	o.Entries = uki.Entries(uki.DefaultName, []string{"console=ttyS0 panic=-1 quiet no_timer_check", "console=ttyS0 recovery"}, uki.DefaultExtendCmdline)
 	require.NoError(t, uki.WriteESP(dir, o))
 
 	var files []string
@@ -97,23 +107,31 @@ func TestESPTree(t *testing.T) {
 		return err
 	})
 	require.Equal(t, []string{
-		"EFI/BOOT/BOOTX64.EFI", "EFI/Linux/canvos.efi",
+		"EFI/BOOT/BOOTX64.EFI", "EFI/kairos/norole-1.efi", "EFI/kairos/norole.efi",
+		"loader/entries/norole-1.conf", "loader/entries/norole.conf",
 		"loader/keys/auto/KEK.auth", "loader/keys/auto/PK.auth", "loader/keys/auto/db.auth", "loader/loader.conf",
 	}, files)
-	conf, err := os.ReadFile(filepath.Join(dir, "loader/loader.conf"))
-	require.NoError(t, err)
-	require.Equal(t, "timeout 5\neditor no\nsecure-boot-enroll force\n", string(conf))
+	read := func(p string) string {
+		b, err := os.ReadFile(filepath.Join(dir, p))
+		require.NoError(t, err)
+		return string(b)
+	}
+	require.Equal(t, "default norole.conf\ntimeout 5\nconsole-mode max\neditor no\nsecure-boot-enroll force\n", read("loader/loader.conf"))
+	require.Equal(t, "title Palette eXtended Kubernetes Edge\nefi /EFI/kairos/norole.efi\n"+
+		"cmdline console=ttyS0 panic=-1 quiet no_timer_check stylus.registration\n", read("loader/entries/norole.conf"))
+	require.Equal(t, "title Palette eXtended Kubernetes Edge (norole-1)\nefi /EFI/kairos/norole-1.efi\n"+
+		"cmdline console=ttyS0 recovery stylus.registration\n", read("loader/entries/norole-1.conf"))
 	for h, name := range map[secureboot.Hierarchy]string{secureboot.PK: "PK", secureboot.KEK: "KEK", secureboot.DB: "db"} {
 		b, err := os.ReadFile(filepath.Join(dir, "loader/keys/auto", name+".auth"))
 		require.NoError(t, err)
 		require.Equal(t, sbtest.Tree(t).Enrollment[h].Auth, b, name)
 	}
 	db := writeTemp(t, "db.pem", secureboot.CertPEM(sbtest.Tree(t).DB.Certificate()))
-	for _, p := range []string{"EFI/BOOT/BOOTX64.EFI", "EFI/Linux/canvos.efi"} {
+	for _, p := range []string{"EFI/BOOT/BOOTX64.EFI", "EFI/kairos/norole.efi"} {
 		out, err := exec.Command("sbverify", "--cert", db, filepath.Join(dir, p)).CombinedOutput()
 		require.NoError(t, err, "%s: %s", p, out)
 	}
-	f, err := pe.Open(filepath.Join(dir, "EFI/Linux/canvos.efi"))
+	f, err := pe.Open(filepath.Join(dir, "EFI/kairos/norole.efi"))
 	require.NoError(t, err)
 	defer f.Close()
 	cmdline, err := io.ReadAll(f.Section(".cmdline").Open())
@@ -125,9 +143,9 @@ func TestESPTree(t *testing.T) {
 	out, err := exec.Command("fsck.fat", "-n", img).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	got := filepath.Join(t.TempDir(), "got.efi")
-	out, err = exec.Command("mcopy", "-i", img, "::/EFI/Linux/canvos.efi", got).CombinedOutput()
+	out, err = exec.Command("mcopy", "-i", img, "::/EFI/kairos/norole.efi", got).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	want, err := os.ReadFile(filepath.Join(dir, "EFI/Linux/canvos.efi"))
+	want, err := os.ReadFile(filepath.Join(dir, "EFI/kairos/norole.efi"))
 	require.NoError(t, err)
 	gotB, err := os.ReadFile(got)
 	require.NoError(t, err)
@@ -139,7 +157,7 @@ func TestESPTree(t *testing.T) {
 	require.Equal(t, fileSum(t, img), fileSum(t, img2), "ESP image not reproducible")
 	out, err = exec.Command("mdir", "-i", img, "-/", "::/").CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	for _, n := range []string{"BOOTX64", "canvos", "loader", "KEK"} {
+	for _, n := range []string{"BOOTX64", "norole", "loader", "KEK"} {
 		require.True(t, slices.ContainsFunc(strings.Split(string(out), "\n"), func(l string) bool { return strings.Contains(l, n) }), "mdir lacks %s:\n%s", n, out)
 	}
 }

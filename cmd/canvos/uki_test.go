@@ -14,6 +14,7 @@ import (
 
 	"dagger/canvos/secureboot/sbtest"
 	"dagger/canvos/testutil"
+	"dagger/canvos/uki"
 )
 
 func canvos(t *testing.T, args ...string) (int, string) {
@@ -151,10 +152,14 @@ func TestUKIESPCommand(t *testing.T) {
 	code, stderr := canvos(t, "uki-esp", "--rootfs", root, "--keys", keys, "--cmdline", "console=ttyS0", "--cmdline", "console=tty1",
 		"--secure-boot-enroll", "force", "--out-dir", dir, "--out-img", img)
 	require.Equal(t, 0, code, stderr)
-	for _, p := range []string{"EFI/BOOT/BOOTX64.EFI", "EFI/Linux/canvos.efi", "EFI/Linux/canvos-1.efi", "loader/keys/auto/db.auth"} {
+	for _, p := range []string{"EFI/BOOT/BOOTX64.EFI", "EFI/kairos/norole.efi", "EFI/kairos/norole-1.efi", "loader/keys/auto/db.auth"} {
 		require.FileExists(t, filepath.Join(dir, p))
 	}
-	f, err := pe.Open(filepath.Join(dir, "EFI/Linux/canvos-1.efi"))
+	entry, err := os.ReadFile(filepath.Join(dir, "loader/entries/norole-1.conf"))
+	require.NoError(t, err)
+	require.Equal(t, "title Palette eXtended Kubernetes Edge (norole-1)\nefi /EFI/kairos/norole-1.efi\ncmdline console=tty1 stylus.registration\n", string(entry),
+		"CanvOS' BRANDING is the default title")
+	f, err := pe.Open(filepath.Join(dir, "EFI/kairos/norole-1.efi"))
 	require.NoError(t, err)
 	defer f.Close()
 	osrel, err := f.Section(".osrel").Data()
@@ -167,6 +172,19 @@ func TestUKIESPCommand(t *testing.T) {
 	out, err := exec.Command("fsck.fat", "-n", img).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
+	// Without --cmdline: Kairos' install-media line, extended with CMDLINE.
+	dir2 := filepath.Join(t.TempDir(), "esp")
+	code, stderr = canvos(t, "uki-esp", "--rootfs", root, "--keys", keys, "--out-dir", dir2)
+	require.Equal(t, 0, code, stderr)
+	entry, err = os.ReadFile(filepath.Join(dir2, "loader/entries/norole.conf"))
+	require.NoError(t, err)
+	require.Contains(t, string(entry), "\ncmdline "+uki.DefaultCmdline+" stylus.registration\n")
+	require.Contains(t, uki.DefaultCmdline, " install-mode")
+
+	code, stderr = canvos(t, "uki-esp", "--rootfs", root, "--keys", keys, "--cmdline", "c", "--title", "", "--out-img", img+".2")
+	require.Equal(t, exitInput, code)
+	require.Contains(t, stderr, "title")
+	require.NoFileExists(t, img+".2")
 	code, stderr = canvos(t, "uki-esp", "--rootfs", root, "--keys", keys, "--cmdline", "c", "--secure-boot-enroll", "if-safe", "--out-img", img+".2")
 	require.Equal(t, exitInput, code)
 	require.Contains(t, stderr, "allowed: force, manual, off")

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"dagger/canvos/config"
 	"dagger/canvos/initrd"
 	"dagger/canvos/secureboot"
 	"dagger/canvos/uki"
@@ -30,9 +31,17 @@ type cmdlines []string
 func (c *cmdlines) String() string     { return fmt.Sprint(*c) }
 func (c *cmdlines) Set(s string) error { *c = append(*c, s); return nil }
 
+// orDefault is the command lines given, or Kairos' install-media line.
+func (c cmdlines) orDefault() []string {
+	if len(c) == 0 {
+		return []string{uki.DefaultCmdline}
+	}
+	return c
+}
+
 type ukiESPFlags struct {
 	kernel, initrd, rootfs, comp, osRelease, uname, stub, sdboot *string
-	keys, enroll, extend, name, outDir, outImg                   *string
+	keys, enroll, extend, name, title, outDir, outImg            *string
 	timeout                                                      *int
 	allowInvalid                                                 *bool
 	cmdlines                                                     cmdlines
@@ -51,12 +60,13 @@ func newUKIESPFlags(fs *flag.FlagSet) *ukiESPFlags {
 		keys:      fs.String("keys", "", "key tree (canvos genkey): private-keys/db.key signs, private-keys/tpm2-pcr-private.pem (optional) signs the PCR policy, enrollment/{PK,KEK,db}.auth are auto-enrolled; PK.key and KEK.key are not needed"),
 		enroll:    fs.String("secure-boot-enroll", uki.EnrollManual, "systemd-boot secure-boot-enroll: force (CanvOS AUTO_ENROLL_SECUREBOOT_KEYS=true), manual or off"),
 		extend:    fs.String("extend-cmdline", uki.DefaultExtendCmdline, "appended to every --cmdline (CanvOS CMDLINE)"),
-		name:      fs.String("name", "canvos", "UKI file name in EFI/Linux (name.efi, name-1.efi, …)"),
+		name:      fs.String("name", uki.DefaultName, "UKI and entry name in EFI/kairos and loader/entries (name.efi, name-1.efi, …); the Kairos agent installs \"norole\" files"),
+		title:     fs.String("title", paramDefault("BRANDING"), "boot menu title (CanvOS BRANDING)"),
 		timeout:   fs.Int("timeout", 5, "boot menu timeout in seconds"),
 		allowInvalid: fs.Bool("sign-with-expired-cert", false,
 			"sign even though db.pem is expired or not yet valid (firmware with a clock may refuse the images)"),
 	}
-	fs.Var(&f.cmdlines, "cmdline", "kernel command line of one boot entry (repeatable)")
+	fs.Var(&f.cmdlines, "cmdline", "kernel command line of one boot entry (repeatable); default: Kairos' install-media line (uki.DefaultCmdline)")
 	return f
 }
 
@@ -131,9 +141,10 @@ func (f *ukiESPFlags) options(e *env) (uki.ESPOptions, func(), error) {
 		}
 	}
 	o := uki.ESPOptions{
-		Entries: uki.Entries(*f.name, f.cmdlines, *f.extend),
+		Entries: uki.Entries(*f.name, f.cmdlines.orDefault(), *f.extend),
 		Enroll:  *f.enroll,
 		Timeout: *f.timeout,
+		Title:   *f.title,
 		UKI:     uki.Options{Uname: *f.uname, Printf: e.printf},
 	}
 	fail := func(err error) (uki.ESPOptions, func(), error) { closeAll(); return uki.ESPOptions{}, func() {}, err }
@@ -323,4 +334,14 @@ func inRootfs(root, rel string) string {
 		p = filepath.Join("/", target)
 	}
 	return filepath.Join(root, p)
+}
+
+// paramDefault is the CanvOS default of the .arg parameter name.
+func paramDefault(name string) string {
+	for _, p := range config.Params() {
+		if p.Name == name {
+			return p.Default
+		}
+	}
+	panic("canvos: no parameter " + name)
 }

@@ -37,7 +37,7 @@ func TestUKIISOCommand(t *testing.T) {
 	code, stdout, stderr := runMain(t, "verify", "--uki", "--user-data", out)
 	require.Equal(t, 0, code, stderr)
 	for _, want := range []string{"label:  UKI_ISO_INSTALL", "boot:   UEFI", "file:   /config.yaml", "esp:    /EFI/BOOT/BOOTX64.EFI",
-		"esp:    /EFI/Linux/canvos.efi", "esp:    /loader/keys/auto/db.auth", "gpt:    1", "OK"} {
+		"esp:    /EFI/kairos/norole.efi", "esp:    /loader/entries/norole.conf", "esp:    /loader/keys/auto/db.auth", "gpt:    1", "OK"} {
 		require.Contains(t, stdout, want)
 	}
 	// Checked as a live ISO it lacks the live files and BIOS boot.

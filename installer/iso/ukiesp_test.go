@@ -39,11 +39,12 @@ func ukiESPImage(t testing.TB, kernel, initrd, enroll string, epoch int64) strin
 	o := uki.ESPOptions{
 		UKI: uki.Options{Stub: stub, Kernel: read(kernel), Initrd: read(initrd),
 			OSRelease: []byte("ID=canvos-test\nPRETTY_NAME=\"CanvOS test\"\n"), PCRKey: tree.PCR},
-		Entries:    uki.Entries("canvos", []string{"console=ttyS0 panic=-1 quiet no_timer_check"}, uki.DefaultExtendCmdline),
+		Entries:    uki.Entries(uki.DefaultName, []string{"console=ttyS0 panic=-1 quiet no_timer_check"}, uki.DefaultExtendCmdline),
 		BootLoader: read(systemdBoot),
 		Keys:       tree,
 		Enroll:     enroll,
 		Timeout:    1,
+		Title:      "Palette eXtended Kubernetes Edge",
 	}
 	dir := t.TempDir()
 	require.NoError(t, uki.WriteESP(dir, o))

@@ -12,9 +12,7 @@ import (
 )
 
 // UKILabel is the volume label of UKI installer ISOs: enki build-uki names
-// them UKI_ISO_INSTALL, the label the Kairos agent looks for in UKI mode
-// (from memory of enki/kairos-agent; check against the version you migrate
-// from).
+// them UKI_ISO_INSTALL (xorriso -V in kairos-io/enki pkg/action/build-uki.go).
 const UKILabel = "UKI_ISO_INSTALL"
 
 // UKIOptions describe a UKI installer ISO (CanvOS +build-uki-iso, canvos.md

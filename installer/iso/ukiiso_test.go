@@ -90,7 +90,7 @@ func TestUKIISOStructure(t *testing.T) {
 	require.Len(t, r.GPT, 1)
 	part := res.Path + "@@" + strconv.FormatUint(r.GPT[0].Start*512, 10)
 	listing := tool(t, "mdir", "-i", part, "-/", "-b", "::/")
-	for _, want := range []string{"::/EFI/BOOT/BOOTX64.EFI", "::/EFI/Linux/canvos.efi", "::/loader/loader.conf",
+	for _, want := range []string{"::/EFI/BOOT/BOOTX64.EFI", "::/EFI/kairos/norole.efi", "::/loader/entries/norole.conf", "::/loader/loader.conf",
 		"::/loader/keys/auto/PK.auth", "::/loader/keys/auto/KEK.auth", "::/loader/keys/auto/db.auth"} {
 		require.Contains(t, listing, want)
 	}
@@ -98,7 +98,7 @@ func TestUKIISOStructure(t *testing.T) {
 
 	keys := sbtest.Dir(t)
 	x := t.TempDir()
-	for _, f := range []string{"EFI/BOOT/BOOTX64.EFI", "EFI/Linux/canvos.efi"} {
+	for _, f := range []string{"EFI/BOOT/BOOTX64.EFI", "EFI/kairos/norole.efi"} {
 		out := filepath.Join(x, filepath.Base(f))
 		tool(t, "mcopy", "-i", part, "::/"+f, out)
 		require.Contains(t, tool(t, "sbverify", "--cert", filepath.Join(keys, secureboot.CertPath(secureboot.DB)), out), "Signature verification OK")
@@ -192,4 +192,16 @@ func tarFile(t *testing.T, p string, h *tar.Header) string {
 	require.NoError(t, tw.Close())
 	require.NoError(t, os.WriteFile(p, b.Bytes(), 0o644))
 	return p
+}
+
+// TestUKIESPProblems: verify --uki wants enki's layout, which the Kairos
+// agent installs from: every UKI in EFI/kairos has its loader/entries conf.
+func TestUKIESPProblems(t *testing.T) {
+	t.Parallel()
+	good := []string{"EFI/BOOT/BOOTX64.EFI", "EFI/kairos/norole.efi", "loader/entries/norole.conf", "loader/loader.conf"}
+	require.Empty(t, UKIESPProblems(good))
+	require.Equal(t, []string{"ESP: /EFI/kairos/norole.efi has no /loader/entries/norole.conf"},
+		UKIESPProblems([]string{"EFI/BOOT/BOOTX64.EFI", "EFI/kairos/norole.efi", "loader/loader.conf"}))
+	require.Equal(t, []string{"ESP: missing /EFI/BOOT/BOOTX64.EFI", "ESP: missing /loader/loader.conf", "ESP: no UKI in /EFI/kairos"},
+		UKIESPProblems([]string{"EFI/Linux/canvos.efi"}), "EFI/Linux (Type #2) UKIs are not what the agent installs")
 }

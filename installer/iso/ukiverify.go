@@ -3,6 +3,7 @@ package iso
 import (
 	"context"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -38,16 +39,13 @@ func espListCmd(p string, off int64) run.Cmd {
 }
 
 // UKIESPProblems lists what a UKI ISO's ESP lacks for systemd-boot to boot a
-// UKI: the boot loader at the removable-media path, loader.conf and at
-// least one UKI in EFI/Linux.
+// UKI and for the Kairos agent to install from it: the boot loader at the
+// removable-media path, loader.conf, and at least one UKI in EFI/kairos,
+// each with its loader/entries conf of the same name (enki's layout).
 func UKIESPProblems(files []string) []string {
 	has := map[string]bool{}
-	ukis := 0
 	for _, f := range files {
 		has[strings.ToLower(f)] = true
-		if strings.HasPrefix(strings.ToLower(f), "efi/linux/") && strings.HasSuffix(strings.ToLower(f), ".efi") {
-			ukis++
-		}
 	}
 	var out []string
 	for _, want := range []string{"EFI/BOOT/BOOTX64.EFI", "loader/loader.conf"} {
@@ -55,8 +53,20 @@ func UKIESPProblems(files []string) []string {
 			out = append(out, "ESP: missing /"+want)
 		}
 	}
+	ukis := 0
+	for _, f := range files {
+		dir, name := path.Split(f)
+		base, isEFI := strings.CutSuffix(strings.ToLower(name), ".efi")
+		if !strings.EqualFold(dir, "EFI/kairos/") || !isEFI {
+			continue
+		}
+		ukis++
+		if !has["loader/entries/"+base+".conf"] {
+			out = append(out, "ESP: /"+f+" has no /loader/entries/"+strings.TrimSuffix(name, path.Ext(name))+".conf")
+		}
+	}
 	if ukis == 0 {
-		out = append(out, "ESP: no UKI in /EFI/Linux")
+		out = append(out, "ESP: no UKI in /EFI/kairos")
 	}
 	return out
 }
