@@ -50,6 +50,9 @@ func TestTestsModuleCompiles(t *testing.T) {
 		"offline.go": []byte("//go:build daggeroffline\n\npackage main\n\nimport \"dagger/tests/internal/dagger\"\n\n" +
 			"var dag *dagger.Client\n\nfunc main() {}\n"),
 	}
+	example, err := readmeExample("README.md")
+	require.NoError(t, err)
+	files["readme_example.go"] = example
 	gomod, err := os.ReadFile("go.mod")
 	require.NoError(t, err)
 	files["go.mod"] = []byte("module dagger/tests\n\n" + string(gomod[bytes.Index(gomod, []byte("\ngo ")):]))
@@ -199,4 +202,19 @@ func clientResult(fset *token.FileSet, fn *ast.FuncDecl) (string, error) {
 		return "([]" + results[0][3:] + ", error)", nil
 	}
 	return "(" + results[0] + ", error)", nil
+}
+
+// readmeExample turns the README's Go block (a method of a consuming
+// module) into a file of the tests module, so the example compiles.
+func readmeExample(path string) ([]byte, error) {
+	readme, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m := regexp.MustCompile("(?s)```go\n(func \\(m \\*MyModule\\).*?)```").FindSubmatch(readme)
+	if m == nil {
+		return nil, fmt.Errorf("%s: no Go example of a consuming module", path)
+	}
+	return []byte("//go:build daggeroffline\n\npackage main\n\nimport (\n\t\"context\"\n\n\t\"dagger/tests/internal/dagger\"\n)\n\n" +
+		"type MyModule struct{}\n\n" + string(m[1])), nil
 }
