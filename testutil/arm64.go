@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -30,7 +31,7 @@ var arm64Set = debSet{cache: "canvos-test-arm64", arch: "arm64",
 	},
 	ready: func(root string) error {
 		_, err := findKernel(root, filepath.Join(root, "bin/busybox"))
-		for _, f := range append(ARM64BootFiles, "bin/busybox") {
+		for _, f := range slices.Concat(ARM64BootFiles, []string{"bin/busybox"}) {
 			if _, e := os.Stat(filepath.Join(root, f)); e != nil {
 				err = errors.Join(err, e)
 			}
