@@ -33,8 +33,29 @@ type Result struct {
 // Run boots the VM once a VM slot is free (vmSlot); the timeout counts from
 // the start of the VM. Firmware that refuses an image never exits by itself
 // (OVMF falls through to other boot options), so the Until strings and the
-// timeout are what bound every boot.
+// timeout are what bound every boot. An arm64 boot that AAVMF stalled
+// before loading any boot option (aavmfStalled) is booted once more.
 func (q QEMU) Run(t testing.TB) Result {
+	t.Helper()
+	res := q.run(t)
+	if q.Arch == "arm64" && aavmfStalled(res) {
+		t.Logf("AAVMF stalled before loading any boot option (intermittent under TCG, with any disk: docs/iso.md); booting once more")
+		res = q.run(t)
+	}
+	return res
+}
+
+// aavmfStalled tells a run that timed out after AAVMF's banner but before
+// its boot manager loaded any boot option. AAVMF (qemu-efi-aarch64
+// 2022.11) under TCG stops there now and then whatever the medium: a plain
+// 64 MiB GPT disk with an empty FAT ESP made by sgdisk and mkfs.fat stalled
+// in 1 of 80 boots, our arm64 ISO in 1 of 50 (scsi-cd and virtio-blk alike),
+// while no boot that got past it ever failed.
+func aavmfStalled(r Result) bool {
+	return r.TimedOut && strings.Contains(r.Output, "UEFI firmware") && !strings.Contains(r.Output, "BdsDxe: loading")
+}
+
+func (q QEMU) run(t testing.TB) Result {
 	t.Helper()
 	bin, machine := "qemu-system-x86_64", []string{"-machine", "accel=tcg", "-cpu", "max"}
 	if q.Arch == "arm64" {

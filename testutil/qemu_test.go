@@ -23,3 +23,20 @@ func TestBootMarker(t *testing.T) {
 		t.Fatalf("output lacks marker")
 	}
 }
+
+func TestAAVMFStalled(t *testing.T) {
+	banner := "UEFI firmware (version  built at 13:10:49 on Nov  5 2024)\r\n\x1b[2J\x1b[01;01H"
+	for _, c := range []struct {
+		r    Result
+		want bool
+	}{
+		{Result{Output: banner, TimedOut: true}, true},
+		{Result{Output: banner + "BdsDxe: loading Boot0001 \"UEFI Misc Device\"", TimedOut: true}, false}, // the boot itself hung
+		{Result{Output: "", TimedOut: true}, false},                                                       // not AAVMF
+		{Result{Output: banner, Matched: "x"}, false},
+	} {
+		if got := aavmfStalled(c.r); got != c.want {
+			t.Errorf("aavmfStalled(%q, timedOut=%v) = %v, want %v", c.r.Output, c.r.TimedOut, got, c.want)
+		}
+	}
+}

@@ -155,7 +155,7 @@ func TestARM64ISOBoot(t *testing.T) {
 			res := testutil.QEMU{
 				Arch:    "arm64",
 				Args:    append(testutil.AAVMF(t, c.secureBoot), c.media...),
-				Timeout: 240 * time.Second,
+				Timeout: 150 * time.Second,
 				Until:   []string{testutil.ISOBootDone, testutil.ISOBootFailed},
 			}.Run(t)
 			require.Equal(t, testutil.ISOBootDone, res.Matched, "boot did not finish (timed out: %v)", res.TimedOut)
