@@ -143,8 +143,8 @@ func (d *composite) ubuntu(ctx context.Context) error {
 		}
 	} else {
 		d.o.Printf("maas: %s from %s", nameUbuntu, d.o.UbuntuRootfs)
-		fs := extFS{typ: "ext4", label: labelUbuntu, src: d.o.UbuntuRootfs}
-		if err := makeExt(ctx, d.o.Run, scratch, fs, d.disk, p, d.s, d.o.Epoch); err != nil {
+		ext := extFS{typ: "ext4", label: labelUbuntu, src: d.o.UbuntuRootfs}
+		if err := makeExt(ctx, d.o.Run, scratch, ext, d.disk, p, d.s, d.o.Epoch); err != nil {
 			return fail(err)
 		}
 	}
@@ -217,8 +217,8 @@ func (d *composite) content(ctx context.Context) error {
 		}
 	}
 	d.o.Printf("maas: %s", nameContent)
-	fs := extFS{typ: "ext4", label: labelContent, src: stage}
-	if err := makeExt(ctx, d.o.Run, d.work, fs, d.disk, d.l.find(nameContent), d.s, d.o.Epoch); err != nil {
+	ext := extFS{typ: "ext4", label: labelContent, src: stage}
+	if err := makeExt(ctx, d.o.Run, d.work, ext, d.disk, d.l.find(nameContent), d.s, d.o.Epoch); err != nil {
 		return fmt.Errorf("maas: %s: %w", nameContent, err)
 	}
 	return nil

@@ -256,11 +256,11 @@ func (o RawOptions) writeDisk(ctx context.Context, l layout, s seed, dirs map[st
 			return fmt.Errorf("raw: %w", err)
 		}
 	}
-	for _, fs := range []struct{ name, label string }{{nameOEM, labelOEM}, {nameRecovery, labelRecovery}} {
-		o.Printf("raw: mke2fs %s", fs.label)
-		ext := extFS{typ: "ext2", label: fs.label, src: dirs[fs.name]}
-		if err := makeExt(ctx, o.Run, filepath.Dir(dirs[fs.name]), ext, disk, l.find(fs.name), s, o.Epoch); err != nil {
-			return fmt.Errorf("raw: %s: %w", fs.name, err)
+	for _, p := range []struct{ name, label string }{{nameOEM, labelOEM}, {nameRecovery, labelRecovery}} {
+		o.Printf("raw: mke2fs %s", p.label)
+		ext := extFS{typ: "ext2", label: p.label, src: dirs[p.name]}
+		if err := makeExt(ctx, o.Run, filepath.Dir(dirs[p.name]), ext, disk, l.find(p.name), s, o.Epoch); err != nil {
+			return fmt.Errorf("raw: %s: %w", p.name, err)
 		}
 	}
 	return f.Commit()
