@@ -14,8 +14,9 @@ import (
 // more single-vCPU TCG guests run at once than there are cores. go test runs
 // packages as separate processes, so the slots are flock(2)ed files shared by
 // all of them; a slot is freed when its holder closes it or dies. Without
-// this, a CI run on 2 cores had up to six firmware boots at once and one
-// starved past its timeout. The returned func frees the slot.
+// them, go test on 2 cores runs up to four guests (two packages, two parallel
+// tests each), and each boot's timeout has to allow for that. The returned
+// func frees the slot.
 func vmSlot(t testing.TB) func() {
 	t.Helper()
 	dir := filepath.Join(os.TempDir(), "canvos-vm-slots")
