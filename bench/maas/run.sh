@@ -11,6 +11,8 @@
 # gzip, shim-signed and grub-efi-amd64-signed (the stand-in Kairos rootfs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 W=${W:-$(mktemp -d /var/tmp/canvos-bench-maas.XXXXXX)}
 [[ -n "${KEEP:-}" ]] || trap 'rm -rf "$W"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
@@ -19,17 +21,7 @@ canvos_path_wall=0 ours_wall=0
 
 go build -tags daggeroffline -o "$W/canvos" ./cmd/canvos
 
-# ~1 GiB Ubuntu-like tree: the host's /usr/bin, /usr/sbin, libraries,
-# python and /etc (many small files, symlinks, hardlinks), plus a kernel and
-# initrd where the MAAS grubcustom entry boots them.
-if [[ ! -d $ROOT ]]; then
-	mkdir -p "$ROOT/usr/lib" "$ROOT/boot" "$ROOT/etc"
-	cp -a /usr/bin /usr/sbin "$ROOT/usr/"
-	cp -a /usr/lib/x86_64-linux-gnu /usr/lib/python3 "$ROOT/usr/lib/"
-	cp -a /etc/. "$ROOT/etc/"
-	head -c 12M /dev/urandom >"$ROOT/boot/vmlinuz"
-	head -c 40M /dev/urandom >"$ROOT/boot/initrd.img"
-fi
+ubuntu_like_tree "$ROOT"
 echo "tree: $(du -sb "$ROOT" | cut -f1) bytes, $(find "$ROOT" | wc -l) entries"
 
 # The Kairos rootfs: the same tree (hardlinked) + shim, GRUB and grub.cfg.
@@ -42,19 +34,6 @@ if [[ ! -f $W/kairos.raw ]]; then
 	/usr/bin/time -f "canvos raw: %e s wall, %U+%S s CPU, %M KB peak RSS" \
 		"$W/canvos" raw --rootfs "$KAIROS" --out "$W/kairos.raw" 2>&1 | grep -v '^raw:'
 fi
-
-measure() { # name, command...
-	local name=$1
-	shift
-	sync
-	/usr/bin/time -v -o "$W/$name.time" "$@"
-	local wall cpu rss
-	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$W/$name.time")
-	cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u+s}' "$W/$name.time")
-	rss=$(awk -F': ' '/Maximum resident/ {print int($2/1024)}' "$W/$name.time")
-	echo "$name: ${wall} s wall, ${cpu} s CPU, ${rss} MiB peak RSS"
-	printf -v "${name}_wall" %s "$wall"
-}
 
 # CanvOS' build-kairos-maas.sh with files instead of losetup/kpartx/rsync.
 canvos_path() {
