@@ -86,9 +86,6 @@ func runUKIESP(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeInputs()
-	if err := o.Validate(); err != nil {
-		return err
-	}
 	if *f.outDir != "" {
 		if err := emptyDir("--out-dir", *f.outDir); err != nil {
 			return err
@@ -200,6 +197,9 @@ func (f *ukiESPFlags) options(e *env) (uki.ESPOptions, func(), error) {
 		if _, err := initrdOptions(e, *f.rootfs, *f.comp); err != nil {
 			return fail(err)
 		}
+	}
+	if err := o.Validate(); err != nil {
+		return fail(err)
 	}
 	return o, closeAll, nil
 }

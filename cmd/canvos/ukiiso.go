@@ -44,7 +44,7 @@ func runUKIISO(ctx context.Context, e *env, args []string) error {
 	u.Epoch = epoch
 	if u.ESPImage != "" {
 		if *f.rootfs != "" || *f.initrd != "" || *f.keys != "" || len(f.cmdlines) > 0 {
-			return usererr.New("--esp-img", u.ESPImage, "either --esp-img or --rootfs/--initrd with --keys and --cmdline, not both")
+			return usererr.New("--esp-img", u.ESPImage, "either --esp-img or --rootfs/--initrd with --keys (and --cmdline), not both")
 		}
 		return buildUKIISO(ctx, e, u)
 	}
@@ -53,9 +53,6 @@ func runUKIISO(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeInputs()
-	if err := o.Validate(); err != nil {
-		return err
-	}
 	if err := u.CheckPayload(); err != nil {
 		return err
 	}
