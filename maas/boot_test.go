@@ -37,12 +37,27 @@ poweroff -f
 // kernel and initrd from UBUNTU_ROOTFS.
 func TestBootMAAS(t *testing.T) {
 	t.Parallel()
+	content, _, _ := contentInputs(t)
+	_, disk := buildMAAS(t, Options{KairosRaw: buildRaw(t, kairosRootfs(t)), UbuntuRootfs: bootableUbuntuRootfs(t), Content: content})
+	out := bootMAAS(t, disk)
+	require.Regexp(t, `CANVOS-MAAS-OEM .*grubcustom.*grubenv`, out)
+	require.Contains(t, out, "CANVOS-MAAS-CONTENT core.zst extra.tar")
+}
+
+// bootableUbuntuRootfs is the stand-in Ubuntu rootfs with Debian's kernel and
+// the bootInit initramfs.
+func bootableUbuntuRootfs(t *testing.T) string {
+	t.Helper()
 	k := testutil.DebianKernel(t)
 	initrd := testutil.Initramfs(t, k, strings.ReplaceAll(bootInit, "$MODULES", strings.Join(bootModules, " ")), bootModules, nil)
-	rootfs := ubuntuRootfs(t, read(t, k.Vmlinuz), read(t, initrd))
-	content, _, _ := contentInputs(t)
-	_, disk := buildMAAS(t, Options{KairosRaw: buildRaw(t, kairosRootfs(t)), UbuntuRootfs: rootfs, Content: content})
+	return ubuntuRootfs(t, read(t, k.Vmlinuz), read(t, initrd))
+}
 
+// bootMAAS boots a MAAS composite disk under OVMF, requires the grubcustom
+// entry to have booted UBUNTU_ROOTFS with the curtin hook in place, and
+// returns the console output.
+func bootMAAS(t *testing.T, disk string) string {
+	t.Helper()
 	ovmf, _ := testutil.OVMF(t, false, "")
 	res := testutil.QEMU{
 		Args:    append(ovmf, "-drive", "file="+disk+",format=raw,if=virtio"),
@@ -51,9 +66,8 @@ func TestBootMAAS(t *testing.T) {
 	}.Run(t)
 	require.Equal(t, "CANVOS-MAAS-DONE", res.Matched, "timed out: %v", res.TimedOut)
 	require.Contains(t, res.Output, "root=LABEL=UBUNTU_ROOTFS rw console=tty1 console=ttyS0,115200n8")
-	require.Regexp(t, `CANVOS-MAAS-OEM .*grubcustom.*grubenv`, res.Output)
-	require.Contains(t, res.Output, "CANVOS-MAAS-CONTENT core.zst extra.tar")
 	require.Regexp(t, `CANVOS-MAAS-ROOT -rwxr-x---\s+1 0\s+0 .*/mnt/root/curtin/curtin-hooks`, res.Output)
+	return res.Output
 }
 
 // TestBootRaw boots the Kairos raw disk: GRUB follows COS_OEM's

@@ -8,9 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/diskfs/go-diskfs/partition/gpt"
 	"github.com/stretchr/testify/require"
@@ -238,19 +236,8 @@ func TestCloudRootCmds(t *testing.T) {
 // and initrd merged into /boot of the grown, relabelled root file system.
 func TestBootMAASFromCloudImage(t *testing.T) {
 	t.Parallel()
-	k := testutil.DebianKernel(t)
-	initrd := testutil.Initramfs(t, k, strings.ReplaceAll(bootInit, "$MODULES", strings.Join(bootModules, " ")), bootModules, nil)
-	tree := ubuntuRootfs(t, read(t, k.Vmlinuz), read(t, initrd))
+	tree := bootableUbuntuRootfs(t)
 	disk := cloudDisk(t, tree, splitBoot(t, tree), 128*mib)
 	_, out := buildMAAS(t, Options{KairosRaw: buildRaw(t, kairosRootfs(t)), UbuntuCloudImage: disk})
-
-	ovmf, _ := testutil.OVMF(t, false, "")
-	res := testutil.QEMU{
-		Args:    append(ovmf, "-drive", "file="+out+",format=raw,if=virtio"),
-		Timeout: 240 * time.Second,
-		Until:   []string{"CANVOS-MAAS-DONE", "CANVOS-KAIROS-ACTIVE", "CANVOS-KAIROS-RECOVERY", "Kernel panic"},
-	}.Run(t)
-	require.Equal(t, "CANVOS-MAAS-DONE", res.Matched, "timed out: %v", res.TimedOut)
-	require.Contains(t, res.Output, "root=LABEL=UBUNTU_ROOTFS rw console=tty1 console=ttyS0,115200n8")
-	require.Regexp(t, `CANVOS-MAAS-ROOT -rwxr-x---\s+1 0\s+0 .*/mnt/root/curtin/curtin-hooks`, res.Output)
+	bootMAAS(t, out)
 }
