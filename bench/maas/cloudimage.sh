@@ -11,32 +11,20 @@
 # shim-signed and grub-efi-amd64-signed (the stand-in Kairos rootfs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 W=${W:-$(mktemp -d /var/tmp/canvos-bench-cloud.XXXXXX)}
 [[ -n "${KEEP:-}" ]] || trap 'rm -rf "$W"' EXIT
 export SOURCE_DATE_EPOCH=1700000000 E2FSPROGS_FAKE_TIME=1700000000
 ROOT=$W/ubuntu KAIROS=$W/kairos
 
 go build -tags daggeroffline -o "$W/canvos" ./cmd/canvos
-if [[ ! -d $ROOT ]]; then
-	mkdir -p "$ROOT/usr/lib" "$ROOT/boot" "$ROOT/etc"
-	cp -a /usr/bin /usr/sbin "$ROOT/usr/"
-	cp -a /usr/lib/x86_64-linux-gnu /usr/lib/python3 "$ROOT/usr/lib/"
-	cp -a /etc/. "$ROOT/etc/"
-	head -c 12M /dev/urandom >"$ROOT/boot/vmlinuz"
-	head -c 40M /dev/urandom >"$ROOT/boot/initrd.img"
-fi
+ubuntu_like_tree "$ROOT"
 echo "tree: $(du -sb "$ROOT" | cut -f1) bytes, $(find "$ROOT" | wc -l) entries"
-if [[ ! -f $W/kairos.raw ]]; then
-	rm -rf "$KAIROS" && cp -al "$ROOT" "$KAIROS"
-	mkdir -p "$KAIROS/usr/lib/shim" "$KAIROS/usr/lib/grub/x86_64-efi-signed" "$KAIROS/etc/cos"
-	cp /usr/lib/shim/shimx64.efi.signed "$KAIROS/usr/lib/shim/"
-	cp /usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed "$KAIROS/usr/lib/grub/x86_64-efi-signed/"
-	echo 'set timeout=1' >"$KAIROS/etc/cos/grub.cfg"
-	"$W/canvos" raw --rootfs "$KAIROS" --out "$W/kairos.raw" 2>/dev/null
-fi
+kairos_raw "$ROOT" "$KAIROS" "$W/kairos.raw" "$W/canvos"
 [[ -f $W/cloud.ext4 ]] || mkfs.ext4 -F -q -L cloudimg-rootfs -d "$ROOT" "$W/cloud.ext4" 2560M
 
-measure() { # name, command...
+step() { # name, command...: one line of GNU time
 	local name=$1
 	shift
 	sync
@@ -45,18 +33,18 @@ measure() { # name, command...
 mkdir -p "$W/out"
 for run in 1 2; do
 	echo "run $run"
-	measure "  maas --ubuntu-rootfs     " "$W/canvos" maas --kairos-raw "$W/kairos.raw" --ubuntu-rootfs "$ROOT" --out-dir "$W/out" --name a
-	measure "  maas --ubuntu-cloud-image" "$W/canvos" maas --kairos-raw "$W/kairos.raw" --ubuntu-cloud-image "$W/cloud.ext4" --out-dir "$W/out" --name b
+	step "  maas --ubuntu-rootfs     " "$W/canvos" maas --kairos-raw "$W/kairos.raw" --ubuntu-rootfs "$ROOT" --out-dir "$W/out" --name a
+	step "  maas --ubuntu-cloud-image" "$W/canvos" maas --kairos-raw "$W/kairos.raw" --ubuntu-cloud-image "$W/cloud.ext4" --out-dir "$W/out" --name b
 done
 echo "cloud path steps (the scratch copy is what resize2fs' truncation forces):"
 rm -f "$W/s.ext4"
-measure "  copy to scratch (sparse)" cp --sparse=always --reflink=never "$W/cloud.ext4" "$W/s.ext4"
-measure "  e2fsck -fp              " e2fsck -fp "$W/s.ext4"
-measure "  resize2fs 3G            " resize2fs "$W/s.ext4" 3G
-measure "  tune2fs -L -U           " tune2fs -L UBUNTU_ROOTFS -U 11111111-2222-4333-8444-555555555555 "$W/s.ext4"
+step "  copy to scratch (sparse)" cp --sparse=always --reflink=never "$W/cloud.ext4" "$W/s.ext4"
+step "  e2fsck -fp              " e2fsck -fp "$W/s.ext4"
+step "  resize2fs 3G            " resize2fs "$W/s.ext4" 3G
+step "  tune2fs -L -U           " tune2fs -L UBUNTU_ROOTFS -U 11111111-2222-4333-8444-555555555555 "$W/s.ext4"
 rm -f "$W/d.raw" && truncate -s 4G "$W/d.raw"
 # copy_file_range of the data runs to offset 65 MiB, as maas/copy.go does.
-measure "  copy into the disk      " python3 -c '
+step "  copy into the disk      " python3 -c '
 import os, sys
 src, dst = os.open(sys.argv[1], os.O_RDONLY), os.open(sys.argv[2], os.O_WRONLY)
 end, off = os.fstat(src).st_size, 0

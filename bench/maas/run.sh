@@ -24,16 +24,8 @@ go build -tags daggeroffline -o "$W/canvos" ./cmd/canvos
 ubuntu_like_tree "$ROOT"
 echo "tree: $(du -sb "$ROOT" | cut -f1) bytes, $(find "$ROOT" | wc -l) entries"
 
-# The Kairos rootfs: the same tree (hardlinked) + shim, GRUB and grub.cfg.
-if [[ ! -f $W/kairos.raw ]]; then
-	rm -rf "$KAIROS" && cp -al "$ROOT" "$KAIROS"
-	mkdir -p "$KAIROS/usr/lib/shim" "$KAIROS/usr/lib/grub/x86_64-efi-signed" "$KAIROS/etc/cos"
-	cp /usr/lib/shim/shimx64.efi.signed "$KAIROS/usr/lib/shim/"
-	cp /usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed "$KAIROS/usr/lib/grub/x86_64-efi-signed/"
-	echo 'set timeout=1' >"$KAIROS/etc/cos/grub.cfg"
-	/usr/bin/time -f "canvos raw: %e s wall, %U+%S s CPU, %M KB peak RSS" \
-		"$W/canvos" raw --rootfs "$KAIROS" --out "$W/kairos.raw" 2>&1 | grep -v '^raw:'
-fi
+# The Kairos rootfs: the same tree + shim, GRUB and grub.cfg.
+kairos_raw "$ROOT" "$KAIROS" "$W/kairos.raw" "$W/canvos"
 
 # CanvOS' build-kairos-maas.sh with files instead of losetup/kpartx/rsync.
 canvos_path() {
