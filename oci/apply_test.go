@@ -1,10 +1,7 @@
 package oci
 
 import (
-	"archive/tar"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"strings"
 	"testing"
@@ -17,6 +14,7 @@ import (
 
 	"dagger/canvos/imageplan"
 	"dagger/canvos/overlay"
+	"dagger/canvos/testutil"
 )
 
 var epoch = time.Unix(1700000000, 0).UTC()
@@ -45,21 +43,13 @@ func testBase(t *testing.T) v1.Image {
 // listing is a crane-style listing of a layer: "name mode" per entry.
 func listing(t *testing.T, l v1.Layer) []string {
 	t.Helper()
-	rc, err := l.Uncompressed()
-	require.NoError(t, err)
-	defer rc.Close()
 	var out []string
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		require.NoError(t, err)
+	for _, h := range testutil.LayerHeaders(t, l) {
 		require.Equal(t, epoch, h.ModTime.UTC(), h.Name)
 		require.Zero(t, h.Uid+h.Gid, h.Name)
 		out = append(out, fmt.Sprintf("%s %04o", h.Name, h.Mode))
 	}
+	return out
 }
 
 func newLayers(t *testing.T, base, img v1.Image) [][]string {

@@ -9,7 +9,6 @@ package provider
 import (
 	"archive/tar"
 	"encoding/json"
-	"errors"
 	"io"
 	"io/fs"
 	"log"
@@ -161,17 +160,8 @@ func expectedLayers(t *testing.T, p Plan, src map[imageplan.Source]fs.FS) [][]st
 // layerFiles is a crane-style listing of a layer's non-directory entries.
 func layerFiles(t *testing.T, l v1.Layer) []string {
 	t.Helper()
-	rc, err := l.Uncompressed()
-	require.NoError(t, err)
-	defer rc.Close()
 	var out []string
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err)
+	for _, h := range testutil.LayerHeaders(t, l) {
 		if h.Typeflag != tar.TypeDir {
 			out = append(out, "/"+strings.TrimPrefix(h.Name, "/"))
 		}
