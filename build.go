@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"dagger/canvos/base"
 	"dagger/canvos/config"
 	"dagger/canvos/imageplan"
@@ -21,93 +19,32 @@ import (
 
 // BaseImage builds the base OS image (CanvOS +base-image): the Kairos base
 // image with the distribution cleanup, CA certificates from certs/ and the
-// user customization.
+// customization of with-customization.
+// +cache="session"
 func (m *Canvos) BaseImage(
 	ctx context.Context,
 	// ARCH to build for; empty keeps the configuration's
 	// +optional
 	arch string,
-	// Files copied onto / of the base image (user customization)
-	// +optional
-	customFiles *dagger.Directory,
-	// Shell commands run in the base image (user customization, CanvOS' Dockerfile RUN lines)
-	// +optional
-	customScript *dagger.File,
-	// Ubuntu Pro token for UBUNTU_PRO_ATTACH=true, e.g. env://UBUNTU_PRO_KEY
-	// +optional
-	ubuntuProKey *dagger.Secret,
 ) (*dagger.Container, error) {
-	b, err := m.build(ctx, arch, buildInputs{customFiles: customFiles, customScript: customScript, ubuntuProKey: ubuntuProKey})
+	b, err := m.build(ctx, arch)
 	if err != nil {
 		return nil, err
 	}
 	return b.base, nil
 }
 
-// ProviderImages builds one provider image per Kubernetes version (CanvOS
-// +build-provider-images), in parallel, for each platform, and prints the
-// Palette cluster-profile block. Nothing is pushed: use publish, or export a
-// container with `export --path`.
-func (m *Canvos) ProviderImages(
-	ctx context.Context,
-	// Platforms to build, e.g. linux/amd64,linux/arm64; empty builds the configuration's ARCH
-	// +optional
-	platforms []string,
-	// Files copied onto / of the base image (user customization)
-	// +optional
-	customFiles *dagger.Directory,
-	// Shell commands run in the base image (user customization)
-	// +optional
-	customScript *dagger.File,
-	// Ubuntu Pro token for UBUNTU_PRO_ATTACH=true
-	// +optional
-	ubuntuProKey *dagger.Secret,
-	// Luet registry auth (CanvOS spectro-luet-auth.yaml), e.g. file://spectro-luet-auth.yaml
-	// +optional
-	luetAuth *dagger.Secret,
-	// IS_UKI: key tree from uki-genkey or CanvOS secure-boot/ (public-keys/, enrollment/)
-	// +optional
-	// +ignore=["private-keys"]
-	ukiKeys *dagger.Directory,
-	// IS_UKI: db private key that signs the provider UKIs
-	// +optional
-	ukiDbKey *dagger.Secret,
-	// IS_UKI: TPM PCR policy key (tpm2-pcr-private.pem)
-	// +optional
-	ukiPcrKey *dagger.Secret,
-) ([]*dagger.Container, error) {
-	in := buildInputs{customFiles: customFiles, customScript: customScript, ubuntuProKey: ubuntuProKey, luetAuth: luetAuth,
-		ukiKeys: ukiKeys, ukiDbKey: ukiDbKey, ukiPcrKey: ukiPcrKey}
-	images, err := m.providerImages(ctx, platforms, in)
-	if err != nil {
-		return nil, err
-	}
-	var out []*dagger.Container
-	for _, img := range images {
-		out = append(out, img.ctr)
-	}
-	return out, nil
-}
-
 // InstallerImage builds the installer image (CanvOS +iso-image): base +
 // stylus framework + overlay/files, UKI-trimmed when IS_UKI=true. Its rootfs
 // is what the ISO, raw, MAAS and UKI functions pack; it is not published.
+// +cache="session"
 func (m *Canvos) InstallerImage(
 	ctx context.Context,
 	// ARCH to build for; empty keeps the configuration's
 	// +optional
 	arch string,
-	// Files copied onto / of the base image (user customization)
-	// +optional
-	customFiles *dagger.Directory,
-	// Shell commands run in the base image (user customization)
-	// +optional
-	customScript *dagger.File,
-	// Ubuntu Pro token for UBUNTU_PRO_ATTACH=true
-	// +optional
-	ubuntuProKey *dagger.Secret,
 ) (*dagger.Container, error) {
-	b, err := m.build(ctx, arch, buildInputs{customFiles: customFiles, customScript: customScript, ubuntuProKey: ubuntuProKey})
+	b, err := m.build(ctx, arch)
 	if err != nil {
 		return nil, err
 	}
@@ -116,61 +53,28 @@ func (m *Canvos) InstallerImage(
 
 // Publish builds the provider images and pushes them, one reference per
 // Kubernetes version; with several platforms each reference is an index.
-// Prints the Palette cluster-profile block and returns the pushed
-// references with digests, one per line.
+// Returns the pushed references with digests, one per line, and the
+// Palette cluster-profile block.
 // +cache="never"
 func (m *Canvos) Publish(
 	ctx context.Context,
 	// Platforms to publish, e.g. linux/amd64,linux/arm64; empty publishes the configuration's ARCH
 	// +optional
-	platforms []string,
-	// Registry user name (with registryPassword); empty pushes with the engine's credentials
-	// +optional
-	registryUsername string,
-	// Registry password or token, e.g. env://REGISTRY_TOKEN
-	// +optional
-	registryPassword *dagger.Secret,
-	// Files copied onto / of the base image (user customization)
-	// +optional
-	customFiles *dagger.Directory,
-	// Shell commands run in the base image (user customization)
-	// +optional
-	customScript *dagger.File,
-	// Ubuntu Pro token for UBUNTU_PRO_ATTACH=true
-	// +optional
-	ubuntuProKey *dagger.Secret,
-	// Luet registry auth (CanvOS spectro-luet-auth.yaml)
-	// +optional
-	luetAuth *dagger.Secret,
-	// IS_UKI: key tree from uki-genkey or CanvOS secure-boot/ (public-keys/, enrollment/)
-	// +optional
-	// +ignore=["private-keys"]
-	ukiKeys *dagger.Directory,
-	// IS_UKI: db private key that signs the provider UKIs
-	// +optional
-	ukiDbKey *dagger.Secret,
-	// IS_UKI: TPM PCR policy key (tpm2-pcr-private.pem)
-	// +optional
-	ukiPcrKey *dagger.Secret,
+	platforms []dagger.Platform,
 ) (string, error) {
-	in := buildInputs{customFiles: customFiles, customScript: customScript, ubuntuProKey: ubuntuProKey, luetAuth: luetAuth,
-		ukiKeys: ukiKeys, ukiDbKey: ukiDbKey, ukiPcrKey: ukiPcrKey}
-	images, err := m.providerImages(ctx, platforms, in)
+	set, err := m.ProviderImages(ctx, platforms)
 	if err != nil {
 		return "", err
 	}
-	refs, err := publish(ctx, images, registryUsername, registryPassword)
-	if err != nil {
-		return "", err
-	}
-	return strings.Join(refs, "\n") + "\n", nil
+	return set.Publish(ctx)
 }
 
 // BuildAll builds what CanvOS' +build-all-images builds for one
 // architecture: the provider images (pushed with --push) and the installer
 // ISO with its .sha256 (the UKI ISO when IS_UKI=true), returned as a
-// directory to export. Never cached as a whole, so --push always pushes; its
-// steps are cached as usual.
+// directory to export, with the Palette cluster-profile block as
+// profile.txt. Never cached as a whole, so --push always pushes; its steps
+// are cached as usual.
 // +cache="never"
 func (m *Canvos) BuildAll(
 	ctx context.Context,
@@ -180,38 +84,8 @@ func (m *Canvos) BuildAll(
 	// Push the provider images to IMAGE_REGISTRY/IMAGE_REPO
 	// +optional
 	push bool,
-	// Registry user name (with registryPassword)
-	// +optional
-	registryUsername string,
-	// Registry password or token, e.g. env://REGISTRY_TOKEN
-	// +optional
-	registryPassword *dagger.Secret,
-	// Files copied onto / of the base image (user customization)
-	// +optional
-	customFiles *dagger.Directory,
-	// Shell commands run in the base image (user customization)
-	// +optional
-	customScript *dagger.File,
-	// Ubuntu Pro token for UBUNTU_PRO_ATTACH=true
-	// +optional
-	ubuntuProKey *dagger.Secret,
-	// Luet registry auth (CanvOS spectro-luet-auth.yaml)
-	// +optional
-	luetAuth *dagger.Secret,
-	// IS_UKI: key tree from uki-genkey or CanvOS secure-boot/ (public-keys/, enrollment/)
-	// +optional
-	// +ignore=["private-keys"]
-	ukiKeys *dagger.Directory,
-	// IS_UKI: db private key that signs the provider UKIs and the UKI ISO
-	// +optional
-	ukiDbKey *dagger.Secret,
-	// IS_UKI: TPM PCR policy key (tpm2-pcr-private.pem)
-	// +optional
-	ukiPcrKey *dagger.Secret,
 ) (*dagger.Directory, error) {
-	in := buildInputs{customFiles: customFiles, customScript: customScript, ubuntuProKey: ubuntuProKey, luetAuth: luetAuth,
-		ukiKeys: ukiKeys, ukiDbKey: ukiDbKey, ukiPcrKey: ukiPcrKey}
-	b, err := m.build(ctx, arch, in)
+	b, err := m.build(ctx, arch)
 	if err != nil {
 		return nil, err
 	}
@@ -219,9 +93,10 @@ func (m *Canvos) BuildAll(
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprint(os.Stdout, b.names.ProfileBlock())
+	profile := b.names.ProfileBlock()
+	fmt.Fprint(os.Stdout, profile)
 	if push {
-		if _, err := publish(ctx, images, registryUsername, registryPassword); err != nil {
+		if _, err := m.publish(ctx, images); err != nil {
 			return nil, err
 		}
 	}
@@ -234,31 +109,22 @@ func (m *Canvos) BuildAll(
 		return nil, err
 	}
 	iso := isoInputs{payload: found, name: b.names.ISOName,
-		forceInteractive: b.cfg.ForceInteractiveInstall, debug: b.cfg.Debug, arch: string(b.cfg.Arch)}
+		forceInteractive: b.cfg.ForceInteractiveInstall, debug: b.cfg.Debug, arch: b.cfg.Arch}
+	var out *dagger.Directory
 	if b.cfg.IsUKI { // CanvOS +iso builds +build-uki-iso then
-		if err := b.in.requireUKIKeys(); err != nil {
+		if out, err = m.ukiISO(ctx, iso, ukiInputs{rootfs: inst.Rootfs()}); err != nil {
 			return nil, err
 		}
-		return m.ukiISO(ctx, iso, ukiInputs{rootfs: inst.Rootfs(), keys: b.in.ukiKeys, dbKey: b.in.ukiDbKey, pcrKey: b.in.ukiPcrKey})
+	} else {
+		out = m.iso(inst.Rootfs(), iso)
 	}
-	return m.iso(inst.Rootfs(), iso), nil
+	return out.WithNewFile("profile.txt", profile), nil
 }
 
-// buildInputs are the user inputs besides the configuration.
-type buildInputs struct {
-	customFiles  *dagger.Directory
-	customScript *dagger.File
-	ubuntuProKey *dagger.Secret
-	luetAuth     *dagger.Secret
-	ukiKeys      *dagger.Directory
-	ukiDbKey     *dagger.Secret
-	ukiPcrKey    *dagger.Secret
-}
-
-// requireUKIKeys checks the inputs IS_UKI=true signs with.
-func (in buildInputs) requireUKIKeys() error {
-	if in.ukiKeys == nil || in.ukiDbKey == nil {
-		return usererr.New("--uki-keys/--uki-db-key", "", "both, when IS_UKI=true (the UKIs are signed with the db key)")
+// requireUKIKeys checks the keys IS_UKI=true signs with.
+func (m *Canvos) requireUKIKeys() error {
+	if m.UkiKeys == nil || m.UkiDbKey == nil {
+		return usererr.New("with-uki-keys", "", "--keys and --db-key, when IS_UKI=true (the UKIs are signed with the db key)")
 	}
 	return nil
 }
@@ -268,11 +134,10 @@ type buildSet struct {
 	cfg   config.Config
 	names config.Plan
 	base  *dagger.Container
-	in    buildInputs
 }
 
 // build resolves the configuration for arch and plans its base image.
-func (m *Canvos) build(ctx context.Context, arch string, in buildInputs) (buildSet, error) {
+func (m *Canvos) build(ctx context.Context, arch string) (buildSet, error) {
 	mm := *m
 	if arch != "" {
 		mm.Overrides = append(slices.Clone(m.Overrides), Override{Key: "ARCH", Value: arch})
@@ -291,7 +156,7 @@ func (m *Canvos) build(ctx context.Context, arch string, in buildInputs) (buildS
 		return buildSet{}, err
 	}
 	opts := base.OptionsFrom(cfg)
-	opts.CACerts, opts.CustomFiles, opts.CustomScript = certs != nil, in.customFiles != nil, in.customScript != nil
+	opts.CACerts, opts.CustomFiles, opts.CustomScript = certs != nil, m.CustomFiles != nil, m.CustomScript != nil
 	opts.Dockerfile = dockerfile != nil
 	var dockerContext *dagger.Directory
 	if dockerfile != nil {
@@ -300,53 +165,19 @@ func (m *Canvos) build(ctx context.Context, arch string, in buildInputs) (buildS
 	ctr, err := base.Base(dag, opts, base.Inputs{
 		Dockerfile:     dockerContext,
 		CACerts:        certs,
-		CustomFiles:    in.customFiles,
-		CustomScript:   in.customScript,
+		CustomFiles:    m.CustomFiles,
+		CustomScript:   m.CustomScript,
 		Hooks:          m.Source,
-		UbuntuProToken: in.ubuntuProKey,
+		UbuntuProToken: m.UbuntuProKey,
 	})
 	if err != nil {
 		return buildSet{}, err
 	}
-	return buildSet{cfg: cfg, names: names, base: ctr, in: in}, nil
-}
-
-// providerImage is one built provider container and its reference.
-type providerImage struct {
-	ref string
-	ctr *dagger.Container
-}
-
-// providerImages builds every provider image for every platform, then prints
-// the profile block as CanvOS does after +build-provider-images.
-func (m *Canvos) providerImages(ctx context.Context, platforms []string, in buildInputs) ([]providerImage, error) {
-	archs, err := archsOf(platforms)
-	if err != nil {
-		return nil, err
-	}
-	perArch := make([][]providerImage, len(archs))
-	profile := make([]string, len(archs))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, arch := range archs {
-		g.Go(func() error {
-			b, err := m.build(gctx, arch, in)
-			if err != nil {
-				return err
-			}
-			perArch[i], err = m.providers(gctx, b)
-			profile[i] = b.names.ProfileBlock()
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	fmt.Fprint(os.Stdout, profile[0])
-	return slices.Concat(perArch...), nil
+	return buildSet{cfg: cfg, names: names, base: ctr}, nil
 }
 
 // providers builds the provider images of one architecture on its base.
-func (m *Canvos) providers(ctx context.Context, b buildSet) ([]providerImage, error) {
+func (m *Canvos) providers(ctx context.Context, b buildSet) ([]*ProviderImage, error) {
 	trustedBoot, err := m.trustedBoot(ctx, b)
 	if err != nil {
 		return nil, err
@@ -373,16 +204,16 @@ func (m *Canvos) providers(ctx context.Context, b buildSet) ([]providerImage, er
 		Overlay:     overlayDir(),
 		Context:     m.context(),
 		CACerts:     certs,
-		LuetAuth:    b.in.luetAuth,
+		LuetAuth:    m.LuetAuth,
 		BuildEnv:    buildEnv(b.cfg),
 		TrustedBoot: trustedBoot,
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]providerImage, len(plans))
+	out := make([]*ProviderImage, len(plans))
 	for i, p := range plans {
-		out[i] = providerImage{ref: p.Ref, ctr: ctrs[i]}
+		out[i] = &ProviderImage{Ref: p.Ref, Platform: dagger.Platform(b.names.Platform), Container: ctrs[i]}
 	}
 	return out, nil
 }
@@ -394,11 +225,11 @@ func (m *Canvos) trustedBoot(ctx context.Context, b buildSet) (func(*dagger.Cont
 	if !b.cfg.IsUKI {
 		return nil, nil
 	}
-	if err := b.in.requireUKIKeys(); err != nil {
+	if err := m.requireUKIKeys(); err != nil {
 		return nil, err
 	}
 	return func(rootfs *dagger.Container) *dagger.Directory {
-		esp, err := m.uki(ctx, ukiInputs{rootfs: rootfs.Rootfs(), keys: b.in.ukiKeys, dbKey: b.in.ukiDbKey, pcrKey: b.in.ukiPcrKey})
+		esp, err := m.uki(ctx, ukiInputs{rootfs: rootfs.Rootfs()})
 		if err != nil {
 			return dag.Directory().WithError(err.Error())
 		}
@@ -443,63 +274,6 @@ func (m *Canvos) localUI(ctx context.Context, n config.Plan) (*dagger.Directory,
 		WithMountedFile("/local-ui.tar", tar).
 		WithExec([]string{"sh", "-c", "mkdir -p /out && tar -xf /local-ui.tar -C /out"}).
 		Directory("/out"), nil
-}
-
-// publish pushes the images, grouping the platforms of one reference into
-// an index, and returns the references with digests.
-func publish(ctx context.Context, images []providerImage, username string, password *dagger.Secret) ([]string, error) {
-	var refs []string
-	variants := map[string][]*dagger.Container{}
-	for _, img := range images {
-		if _, ok := variants[img.ref]; !ok {
-			refs = append(refs, img.ref)
-		}
-		variants[img.ref] = append(variants[img.ref], img.ctr)
-	}
-	out := make([]string, len(refs))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, ref := range refs {
-		g.Go(func() error {
-			ctr := dag.Container()
-			if username != "" && password != nil {
-				ctr = ctr.WithRegistryAuth(registryHost(ref), username, password)
-			}
-			digest, err := ctr.Publish(gctx, ref, dagger.ContainerPublishOpts{PlatformVariants: variants[ref]})
-			if err != nil {
-				return fmt.Errorf("publish %s: %w", ref, err)
-			}
-			out[i] = digest
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// registryHost is the registry part of an image reference.
-func registryHost(ref string) string {
-	host, _, _ := strings.Cut(ref, "/")
-	return host
-}
-
-// archsOf turns --platforms into architectures, in order, without repeats.
-func archsOf(platforms []string) ([]string, error) {
-	if len(platforms) == 0 {
-		return []string{""}, nil
-	}
-	var archs []string
-	for _, p := range platforms {
-		arch := strings.TrimPrefix(p, "linux/")
-		if arch != string(config.AMD64) && arch != string(config.ARM64) {
-			return nil, usererr.New("--platforms", p, "linux/amd64, linux/arm64")
-		}
-		if !slices.Contains(archs, arch) {
-			archs = append(archs, arch)
-		}
-	}
-	return archs, nil
 }
 
 // buildEnv is the proxy environment of script steps (build time only).

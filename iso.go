@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"dagger/canvos/config"
 	"dagger/canvos/internal/dagger"
 )
 
@@ -14,11 +15,30 @@ type isoInputs struct {
 	overlay          *dagger.Directory
 	forceInteractive bool
 	debug            bool
-	compression      string // empty: the CLI's default (zstd level 3)
-	partitionTable   string // empty: the CLI's default (gpt)
-	arch             string // ARCH: amd64 or arm64 (UEFI only); empty: amd64
+	compression      Compression    // empty: the CLI's default (zstd level 3)
+	partitionTable   PartitionTable // empty: the CLI's default (gpt)
+	arch             config.Arch    // ARCH: amd64 or arm64 (UEFI only)
 	epoch            int
 }
+
+// Compression is the squashfs compression of the ISO's rootfs.
+type Compression string
+
+const (
+	CompressionZstd Compression = "zstd" // zstd level 3: fast, nearly as small as the default level
+	CompressionXz   Compression = "xz"
+	CompressionGzip Compression = "gzip"
+	CompressionLz4  Compression = "lz4"
+	CompressionNone Compression = "none"
+)
+
+// PartitionTable is the table in the ISO's system area for USB boot.
+type PartitionTable string
+
+const (
+	PartitionTableGpt PartitionTable = "gpt" // protective MBR + GPT with the ESP, AuroraBoot's layout
+	PartitionTableMbr PartitionTable = "mbr" // an active 0xEF partition
+)
 
 // Iso builds the installer ISO (CanvOS +iso / +build-iso) from an installer
 // rootfs, without privileges: rootfs.squashfs, GRUB for BIOS (amd64) and the
@@ -30,7 +50,7 @@ func (m *Canvos) Iso(
 	ctx context.Context,
 	// Installer rootfs (/boot/vmlinuz, /boot/initrd, the boot files); when absent, installer-image
 	// is built from the configuration and user-data, content-*/, CLUSTERCONFIG, EDGE_CUSTOM_CONFIG
-	// and local-ui.tar come from the build context, as in CanvOS +iso
+	// and local-ui.tar come from the build context, as CanvOS +iso does
 	// +optional
 	rootfs *dagger.Directory,
 	// ISO file name without .iso; ISO_NAME from the configuration when empty
@@ -59,15 +79,15 @@ func (m *Canvos) Iso(
 	forceInteractive bool,
 	// Debug kernel arguments (DEBUG; also on when the configuration says so)
 	// +optional
-	debug bool,
-	// squashfs compression: zstd (level 3), xz, gzip, lz4 or none
+	debugCmdline bool,
+	// squashfs compression of the rootfs
 	// +optional
 	// +default="zstd"
-	compression string,
-	// Partition table for USB boot: gpt (protective MBR + GPT ESP, AuroraBoot's layout) or mbr (active 0xEF partition)
+	compression Compression,
+	// Partition table for USB boot
 	// +optional
 	// +default="gpt"
-	partitionTable string,
+	partitionTable PartitionTable,
 	// SOURCE_DATE_EPOCH for every time stamp; the rootfs' os-release mtime when 0
 	// +optional
 	sourceDateEpoch int,
@@ -82,8 +102,8 @@ func (m *Canvos) Iso(
 	in := isoInputs{
 		payload: payload{userData: userData, content: content, clusterConfig: clusterConfig, edgeConfig: edgeConfig, localUI: localUi},
 		name:    isoName, overlay: overlay,
-		forceInteractive: forceInteractive || cfg.ForceInteractiveInstall, debug: debug || cfg.Debug,
-		compression: compression, partitionTable: partitionTable, arch: string(cfg.Arch), epoch: sourceDateEpoch,
+		forceInteractive: forceInteractive || cfg.ForceInteractiveInstall, debug: debugCmdline || cfg.Debug,
+		compression: compression, partitionTable: partitionTable, arch: cfg.Arch, epoch: sourceDateEpoch,
 	}
 	if rootfs == nil {
 		if rootfs, in, err = m.installerISOInputs(ctx, in); err != nil {
@@ -97,7 +117,7 @@ func (m *Canvos) Iso(
 // image built from the configuration, and the payload from the build context
 // wherever the caller gave none.
 func (m *Canvos) installerISOInputs(ctx context.Context, in isoInputs) (*dagger.Directory, isoInputs, error) {
-	b, err := m.build(ctx, "", buildInputs{})
+	b, err := m.build(ctx, "")
 	if err != nil {
 		return nil, in, err
 	}
@@ -117,18 +137,18 @@ func (m *Canvos) installerISOInputs(ctx context.Context, in isoInputs) (*dagger.
 // mounted read-only; build-all calls it too.
 func (m *Canvos) iso(rootfs *dagger.Directory, in isoInputs) *dagger.Directory {
 	ro := dagger.ContainerWithMountedDirectoryOpts{ReadOnly: true}
-	ctr := withEpoch(m.worker(), in.epoch).
+	ctr := withEpoch(m.worker(in.arch), in.epoch).
 		WithMountedDirectory("/in/rootfs", rootfs, ro).
 		WithExec([]string{"mkdir", "-p", "/out", "/scratch"})
 	args := []string{"canvos", "iso", "--rootfs", "/in/rootfs", "--out", "/out/" + in.name + ".iso", "--scratch", "/scratch"}
 	if in.compression != "" {
-		args = append(args, "--compression", in.compression)
+		args = append(args, "--compression", string(in.compression))
 	}
 	if in.partitionTable != "" {
-		args = append(args, "--partition-table", in.partitionTable)
+		args = append(args, "--partition-table", string(in.partitionTable))
 	}
 	if in.arch != "" {
-		args = append(args, "--arch", in.arch)
+		args = append(args, "--arch", string(in.arch))
 	}
 	ctr, args = mountPayload(ctr, args, in.payload, in.overlay)
 	if in.forceInteractive {
@@ -156,7 +176,8 @@ func (m *Canvos) IsoDiskImage(
 }
 
 // PublishIsoDiskImage pushes the ISO disk image to ref (the configuration's
-// isoImage when empty) and returns the reference with its digest.
+// isoImage when empty), with the login of with-registry-auth, and returns
+// the reference with its digest.
 // +cache="never"
 func (m *Canvos) PublishIsoDiskImage(
 	ctx context.Context,
@@ -165,12 +186,6 @@ func (m *Canvos) PublishIsoDiskImage(
 	// Target reference; IMAGE_REGISTRY/IMAGE_REPO/ISO_NAME:<PE_VERSION>[-CUSTOM_TAG] when empty
 	// +optional
 	ref string,
-	// Registry user name (with registryPassword)
-	// +optional
-	registryUsername string,
-	// Registry password or token, e.g. env://REGISTRY_TOKEN
-	// +optional
-	registryPassword *dagger.Secret,
 ) (string, error) {
 	cfg, err := m.resolve(ctx)
 	if err != nil {
@@ -180,9 +195,9 @@ func (m *Canvos) PublishIsoDiskImage(
 	if ref == "" {
 		ref = plan.ISOImage
 	}
-	ctr := m.IsoDiskImage(iso, plan.ISOFile)
-	if registryPassword != nil {
-		ctr = ctr.WithRegistryAuth(registryHost(ref), registryUsername, registryPassword)
+	ctr, err := m.withRegistryAuth(m.IsoDiskImage(iso, plan.ISOFile), ref)
+	if err != nil {
+		return "", err
 	}
 	return ctr.Publish(ctx, ref)
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,7 +19,7 @@ const (
 	genkeyBYO      = "/in/byo"
 )
 
-// UkiGenkey creates the Trusted Boot key tree, like CanvOS +uki-genkey:
+// UkiGenkey creates the Trusted Boot key tree, like CanvOS +uki-genkey does:
 // private-keys/ (PK, KEK, db and the TPM PCR policy key, 0600),
 // public-keys/ and enrollment/ (signature lists and signed .auth files for
 // firmware or systemd-boot to enroll). Save it as secure-boot/ and keep
@@ -67,8 +69,13 @@ func (m *Canvos) UkiGenkey(
 	if noMicrosoft || !cfg.IncludeMSSecureBootKeys {
 		args = append(args, "--no-microsoft")
 	}
-	ctr := m.worker()
-	ctr = withEpoch(ctr, sourceDateEpoch)
+	// The call is never cached, but its exec would be (by its inputs): a
+	// nonce of its own makes every call generate new keys.
+	nonce := make([]byte, 16)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	ctr := withEpoch(m.worker(cfg.Arch), sourceDateEpoch).WithEnvVariable("CANVOS_GENKEY_CALL", hex.EncodeToString(nonce))
 	if exportedKeys, err = m.exportedKeys(ctx, exportedKeys); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 // an installer rootfs: efi, oem and recovery partitions, booting into Kairos
 // recovery, which installs the system. Returns a directory with kairos.raw.
 func (m *Canvos) KairosRawImage(
+	ctx context.Context,
 	// Installer rootfs (a Kairos image with GRUB and /etc/cos/grub.cfg)
 	rootfs *dagger.Directory,
 	// Cloud-config for the OEM partition; an empty #cloud-config when not given
@@ -26,13 +27,23 @@ func (m *Canvos) KairosRawImage(
 	// SOURCE_DATE_EPOCH for every time stamp; the rootfs' os-release mtime when 0
 	// +optional
 	sourceDateEpoch int,
-) *dagger.Directory {
+) (*dagger.Directory, error) {
+	cfg, err := m.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.kairosRaw(cfg.Arch, rootfs, userData, isMaas, sourceDateEpoch), nil
+}
+
+// kairosRaw runs `canvos raw` in the worker; KairosRawImage and MaasImage
+// call it.
+func (m *Canvos) kairosRaw(arch config.Arch, rootfs *dagger.Directory, userData *dagger.File, isMaas bool, sourceDateEpoch int) *dagger.Directory {
 	if isMaas {
 		rootfs = rootfs.
 			WithNewFile("system/oem/80_stylus_maas.yaml", string(overlay.StylusMAAS)).
 			WithNewFile("opt/spectrocloud/scripts/maas-content.sh", string(overlay.MAASContent), dagger.DirectoryWithNewFileOpts{Permissions: 0o755})
 	}
-	ctr := withEpoch(m.worker(), sourceDateEpoch).WithMountedDirectory("/in/rootfs", rootfs)
+	ctr := withEpoch(m.worker(arch), sourceDateEpoch).WithMountedDirectory("/in/rootfs", rootfs)
 	args := []string{"canvos", "raw", "--rootfs", "/in/rootfs", "--out", "/out/kairos.raw"}
 	if userData != nil {
 		ctr = ctr.WithMountedFile("/in/user-data", userData)
@@ -41,7 +52,7 @@ func (m *Canvos) KairosRawImage(
 	return ctr.WithExec([]string{"mkdir", "-p", "/out"}).WithExec(args).Directory("/out")
 }
 
-// MaasImage builds the MAAS composite disk (CanvOS ./earthly.sh +maas-image):
+// MaasImage builds the MAAS composite disk, as CanvOS ./earthly.sh +maas-image does:
 // <MAAS_IMAGE_NAME>.raw.gz and its .sha256, to upload to MAAS as a ddgz
 // custom image. The Kairos partitions come from kairosRaw, or from a Kairos
 // raw disk built from rootfs; the Ubuntu partition from ubuntuRootfs, from the
@@ -54,7 +65,7 @@ func (m *Canvos) MaasImage(
 	kairosRaw *dagger.File,
 	// Installer rootfs to build the Kairos raw disk from; when absent, installer-image is built
 	// with IS_MAAS=true and user-data, content-*/, CLUSTERCONFIG and EDGE_CUSTOM_CONFIG come from
-	// the build context, as in CanvOS ./earthly.sh +maas-image
+	// the build context, as CanvOS ./earthly.sh +maas-image does
 	// +optional
 	rootfs *dagger.Directory,
 	// Cloud-config for the Kairos raw disk's OEM partition
@@ -99,6 +110,9 @@ func (m *Canvos) MaasImage(
 	if cfg.OSDistribution != config.Ubuntu {
 		return nil, usererr.New("OS_DISTRIBUTION", string(cfg.OSDistribution), "ubuntu (MAAS images are Ubuntu only)")
 	}
+	if cfg.Arch != config.AMD64 {
+		return nil, usererr.New("ARCH", string(cfg.Arch), "amd64 (MAAS images are amd64 only, as in CanvOS)")
+	}
 	if maasImageName == "" {
 		maasImageName = cfg.MAASImageName
 	}
@@ -109,12 +123,12 @@ func (m *Canvos) MaasImage(
 		}
 	}
 	if kairosRaw == nil {
-		kairosRaw = m.KairosRawImage(rootfs, in.userData, true, sourceDateEpoch).File("kairos.raw")
+		kairosRaw = m.kairosRaw(cfg.Arch, rootfs, in.userData, true, sourceDateEpoch).File("kairos.raw")
 	}
 	if ubuntuRootfs != nil && ubuntuCloudImage != nil {
 		return nil, usererr.New("--ubuntu-rootfs/--ubuntu-cloud-image", "both", "at most one of them")
 	}
-	ctr := withEpoch(m.worker(), sourceDateEpoch).WithMountedFile("/in/kairos.raw", kairosRaw)
+	ctr := withEpoch(m.worker(cfg.Arch), sourceDateEpoch).WithMountedFile("/in/kairos.raw", kairosRaw)
 	args := []string{"canvos", "maas", "--kairos-raw", "/in/kairos.raw",
 		"--out-dir", "/out", "--ubuntu-rootfs-size", strconv.Itoa(ubuntuRootfsSize)}
 	if ubuntuCloudImage != nil {
@@ -147,13 +161,13 @@ func (m *Canvos) MaasImage(
 	return ctr.WithExec([]string{"mkdir", "-p", "/out"}).WithExec(args).Directory("/out"), nil
 }
 
-// maasInstaller is the installer rootfs of CanvOS' MAAS flow (+iso-image
-// with IS_MAAS=true) and the payload from the build context wherever the
+// maasInstaller is the installer rootfs of CanvOS' MAAS flow
+// (+iso-image with IS_MAAS=true) and the payload from the build context wherever the
 // caller gave none.
 func (m *Canvos) maasInstaller(ctx context.Context, in payload) (*dagger.Directory, payload, error) {
 	mm := *m
 	mm.Overrides = append(slices.Clone(m.Overrides), Override{Key: "IS_MAAS", Value: "true"})
-	b, err := mm.build(ctx, "", buildInputs{})
+	b, err := mm.build(ctx, "")
 	if err != nil {
 		return nil, in, err
 	}
@@ -185,9 +199,10 @@ rm -rf /var/lib/apt/lists/*
 `
 
 // maasUbuntuRootfs builds the Ubuntu rootfs from an Ubuntu container image,
-// instead of CanvOS' download of a cloud image at build time.
+// instead of CanvOS' download of a cloud image at build time. Pulled for
+// linux/amd64 whatever the engine's platform: the disk is amd64.
 func maasUbuntuRootfs(image string) *dagger.Directory {
-	return dag.Container().From(image).
+	return dag.Container(dagger.ContainerOpts{Platform: "linux/amd64"}).From(image).
 		WithMountedCache("/var/cache/apt/archives", dag.CacheVolume("canvos-maas-ubuntu-apt")).
 		WithEnvVariable("DEBIAN_FRONTEND", "noninteractive").
 		WithExec([]string{"sh", "-c", maasUbuntuPrep}).

@@ -4,47 +4,72 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"dagger/canvos/config"
 )
 
+// PlanFormat is how plan prints.
+type PlanFormat string
+
+const (
+	// Text for people, as canvos plan prints it
+	PlanFormatText PlanFormat = "text"
+	// One JSON object: baseImage, providerImages, k8sVersions, isoName, …, profile, plan
+	PlanFormatJSON PlanFormat = "json"
+)
+
 // Plan shows what this configuration builds: the base image, one provider
 // image per Kubernetes version, the ISO and MAAS names and the Palette
-// cluster-profile block. Same output as `canvos plan`; nothing is built.
+// cluster-profile block, after the configuration's warnings. Same output as
+// `canvos plan`; nothing is built. Cached for the session only, so a changed
+// .arg is always read again.
+// +cache="session"
 func (m *Canvos) Plan(
 	ctx context.Context,
-	// Print one JSON object (baseImage, providerImages, k8sVersions, isoName, …, profile, plan) instead of text
+	// Output format
 	// +optional
-	json bool,
+	// +default="text"
+	format PlanFormat,
 ) (string, error) {
-	cfg, err := m.resolve(ctx)
+	cfg, warnings, err := m.load(ctx)
 	if err != nil {
 		return "", err
 	}
-	if json {
+	if format == PlanFormatJSON {
 		out, err := cfg.JSON()
 		return string(out), err
 	}
-	return cfg.Plan().Text(), nil
+	var b strings.Builder
+	for _, w := range warnings {
+		fmt.Fprintln(&b, "warning:", w)
+	}
+	b.WriteString(cfg.Plan().Text())
+	return b.String(), nil
 }
 
 // resolve loads the .arg file (the argFile argument, else .arg in the build
 // context when present) with the constructor's overrides and validates it.
 // Warnings go to stderr, which Dagger shows.
 func (m *Canvos) resolve(ctx context.Context) (config.Config, error) {
+	cfg, warnings, err := m.load(ctx)
+	for _, w := range warnings {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
+	return cfg, err
+}
+
+// load is resolve without printing the warnings.
+func (m *Canvos) load(ctx context.Context) (config.Config, []string, error) {
 	name, data, err := m.argFile(ctx)
 	if err != nil {
-		return config.Config{}, err
+		return config.Config{}, nil, err
 	}
 	overrides := make([]config.Override, len(m.Overrides))
 	for i, o := range m.Overrides {
 		overrides[i] = config.Override{Key: o.Key, Value: o.Value}
 	}
-	cfg, warnings, err := config.Load(name, data, overrides)
-	for _, w := range warnings {
-		fmt.Fprintln(os.Stderr, "warning:", w)
-	}
-	return cfg, err
+	return config.Load(name, data, overrides)
 }
 
 // argFile returns the .arg contents, or nil when there is none.

@@ -9,6 +9,8 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"go/types"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,41 +71,71 @@ func TestTestsModuleCompiles(t *testing.T) {
 	require.NoError(t, err, "go vet of tests/ against the bindings:\n%s\nbindings:\n%s", out, bindings)
 }
 
-// clientBindings writes, for package dagger of the tests module, the Canvos
-// client object: Client.Canvos from New and one method per exported *Canvos
-// method of the module in dir.
+// clientBindings writes, for package dagger of the tests module, the
+// client objects of the module in dir: Client.Canvos from New; for every
+// exported struct type T (Canvos, and the objects its functions return as
+// Canvos<T>) one method per exported method and per exported field that is
+// not +private; every enum type of the module as Canvos<T> with its values.
 func clientBindings(dir string) ([]byte, error) {
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go") && !strings.HasSuffix(fi.Name(), "offline.go")
+	}, parser.ParseComments)
 	if err != nil {
 		return nil, err
 	}
+	mod := moduleTypes{objects: map[string]*ast.StructType{}, enums: map[string][]*ast.ValueSpec{}}
 	var funcs []*ast.FuncDecl
 	var comments []*ast.CommentGroup
 	for _, f := range pkgs["main"].Files {
 		comments = append(comments, f.Comments...)
 		for _, d := range f.Decls {
-			if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.IsExported() && (isCanvosMethod(fn) || fn.Name.Name == "New" && fn.Recv == nil) {
-				funcs = append(funcs, fn)
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Name.IsExported() && (d.Recv != nil || d.Name.Name == "New") {
+					funcs = append(funcs, d)
+				}
+			case *ast.GenDecl:
+				mod.collect(d)
 			}
 		}
 	}
 	slices.SortFunc(funcs, func(a, b *ast.FuncDecl) int { return strings.Compare(a.Name.Name, b.Name.Name) })
 	// The parser attaches no doc to parameters: an argument's pragmas are
 	// the comments between the previous parameter and it.
-	optional := func(from, to token.Pos) bool {
+	pragma := func(from, to token.Pos, is func(*ast.CommentGroup) bool) bool {
 		for _, c := range comments {
-			if c.Pos() > from && c.End() < to && isOptional(c) {
+			if c.Pos() > from && c.End() < to && is(c) {
 				return true
 			}
 		}
 		return false
 	}
+	optional := func(from, to token.Pos) bool { return pragma(from, to, isOptional) }
 	var b bytes.Buffer
-	b.WriteString("//go:build daggeroffline\n\npackage dagger\n\nimport \"context\"\n\n// Canvos is the client object of the canvos module.\ntype Canvos struct{}\n\n")
+	b.WriteString("//go:build daggeroffline\n\npackage dagger\n\nimport \"context\"\n\n")
 	b.WriteString("// Client is the engine client with the dependencies' constructors.\ntype Client struct{ *upstream.Client }\n\n")
+	for _, name := range slices.Sorted(maps.Keys(mod.objects)) {
+		fmt.Fprintf(&b, "type %s struct{}\n\n", mod.client(name))
+		for _, f := range mod.objects[name].Fields.List {
+			private := f.Doc != nil && slices.ContainsFunc(f.Doc.List, func(c *ast.Comment) bool { return strings.HasPrefix(c.Text, "// +private") })
+			for _, n := range f.Names {
+				if n.IsExported() && !private {
+					fmt.Fprintf(&b, "func (r *%s) %s(%s) %s { panic(\"offline: type-check only\") }\n\n",
+						mod.client(name), n.Name, ctxParam(mod.result(fset, f.Type)), mod.result(fset, f.Type))
+				}
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(mod.enums)) {
+		fmt.Fprintf(&b, "type %[1]s string\n\nconst (\n", mod.client(name))
+		for _, v := range mod.enums[name] {
+			fmt.Fprintf(&b, "\t%s %s = %s\n", "Canvos"+v.Names[0].Name, mod.client(name), types.ExprString(v.Values[0]))
+		}
+		b.WriteString(")\n\n")
+	}
 	for _, fn := range funcs {
-		if err := writeBinding(&b, fset, fn, optional); err != nil {
+		if err := mod.writeBinding(&b, fset, fn, optional); err != nil {
 			return nil, fmt.Errorf("%s: %w", fn.Name.Name, err)
 		}
 	}
@@ -111,25 +143,87 @@ func clientBindings(dir string) ([]byte, error) {
 	return format.Source(src)
 }
 
-func isCanvosMethod(fn *ast.FuncDecl) bool {
-	if fn.Recv == nil || len(fn.Recv.List) != 1 {
-		return false
+// moduleTypes are the module's object (struct) and enum types.
+type moduleTypes struct {
+	objects map[string]*ast.StructType
+	enums   map[string][]*ast.ValueSpec
+}
+
+func (mod moduleTypes) collect(d *ast.GenDecl) {
+	for _, s := range d.Specs {
+		switch s := s.(type) {
+		case *ast.TypeSpec:
+			if st, ok := s.Type.(*ast.StructType); ok && s.Name.IsExported() {
+				mod.objects[s.Name.Name] = st
+			}
+		case *ast.ValueSpec:
+			if d.Tok == token.CONST && s.Type != nil && len(s.Values) == 1 {
+				typ := types.ExprString(s.Type)
+				mod.enums[typ] = append(mod.enums[typ], s)
+			}
+		}
 	}
-	star, ok := fn.Recv.List[0].Type.(*ast.StarExpr)
-	return ok && fmt.Sprint(star.X) == "Canvos"
+}
+
+// client is the name a module type has in a consumer's package dagger.
+func (mod moduleTypes) client(name string) string {
+	if name == "Canvos" {
+		return name
+	}
+	return "Canvos" + name
+}
+
+// clientType is a module type as the client spells it inside package dagger.
+func (mod moduleTypes) clientType(fset *token.FileSet, e ast.Expr) string {
+	var b bytes.Buffer
+	format.Node(&b, fset, e)
+	t := strings.ReplaceAll(b.String(), "dagger.", "")
+	base := strings.TrimLeft(t, "[]*")
+	if _, ok := mod.objects[base]; ok || mod.enums[base] != nil {
+		return strings.TrimSuffix(t, base) + mod.client(base)
+	}
+	return t
+}
+
+// result is the client's result for a value of type e: objects stay lazy
+// (an error of the function surfaces when they are used); values and lists
+// of objects need a round trip, so they take a context and return an error.
+func (mod moduleTypes) result(fset *token.FileSet, e ast.Expr) string {
+	t := mod.clientType(fset, e)
+	switch {
+	case strings.HasPrefix(t, "*"):
+		return t
+	case strings.HasPrefix(t, "[]*"):
+		return "([]" + t[3:] + ", error)"
+	}
+	return "(" + t + ", error)"
+}
+
+func ctxParam(result string) string {
+	if strings.Contains(result, "error") {
+		return "ctx context.Context"
+	}
+	return ""
 }
 
 // writeBinding writes fn's client method (or, for New, Client.Canvos) and
 // its Opts struct.
-func writeBinding(b *bytes.Buffer, fset *token.FileSet, fn *ast.FuncDecl, optionalArg func(from, to token.Pos) bool) error {
-	name, recv, opts := fn.Name.Name, "(r *Canvos)", "Canvos"+fn.Name.Name+"Opts"
-	if fn.Recv == nil {
-		name, recv, opts = "Canvos", "(c *Client)", "CanvosOpts"
+func (mod moduleTypes) writeBinding(b *bytes.Buffer, fset *token.FileSet, fn *ast.FuncDecl, optionalArg func(from, to token.Pos) bool) error {
+	name, opts := fn.Name.Name, "Canvos"+fn.Name.Name+"Opts"
+	recv := "(c *Client)"
+	if fn.Recv != nil {
+		obj := strings.TrimPrefix(types.ExprString(fn.Recv.List[0].Type), "*")
+		recv = "(r *" + mod.client(obj) + ")"
+		if obj != "Canvos" {
+			opts = mod.client(obj) + fn.Name.Name + "Opts"
+		}
+	} else {
+		name, opts = "Canvos", "CanvosOpts"
 	}
 	var required, optional []string
 	prev := fn.Type.Params.Opening
 	for _, p := range fn.Type.Params.List {
-		typ := clientType(fset, p.Type)
+		typ := mod.clientType(fset, p.Type)
 		from := prev
 		prev = p.End()
 		if typ == "context.Context" {
@@ -143,7 +237,7 @@ func writeBinding(b *bytes.Buffer, fset *token.FileSet, fn *ast.FuncDecl, option
 			}
 		}
 	}
-	ret, err := clientResult(fset, fn)
+	ret, err := mod.funcResult(fset, fn)
 	if err != nil {
 		return err
 	}
@@ -152,11 +246,32 @@ func writeBinding(b *bytes.Buffer, fset *token.FileSet, fn *ast.FuncDecl, option
 		fmt.Fprintf(b, "type %s struct {\n%s}\n\n", opts, strings.Join(optional, ""))
 		params = append(params, "opts ..."+opts)
 	}
-	if strings.Contains(ret, "error") {
-		params = append([]string{"ctx context.Context"}, params...)
+	if c := ctxParam(ret); c != "" {
+		params = append([]string{c}, params...)
 	}
 	fmt.Fprintf(b, "func %s %s(%s) %s { panic(\"offline: type-check only\") }\n\n", recv, name, strings.Join(params, ", "), ret)
 	return nil
+}
+
+// funcResult is the client's result for fn's results.
+func (mod moduleTypes) funcResult(fset *token.FileSet, fn *ast.FuncDecl) (string, error) {
+	if fn.Recv == nil {
+		return "*Canvos", nil
+	}
+	var results []ast.Expr
+	for _, r := range fn.Type.Results.List {
+		results = append(results, r.Type)
+	}
+	if types.ExprString(results[len(results)-1]) == "error" {
+		results = results[:len(results)-1]
+	}
+	switch len(results) {
+	case 0:
+		return "error", nil
+	case 1:
+		return mod.result(fset, results[0]), nil
+	}
+	return "", fmt.Errorf("%d results", len(results))
 }
 
 // isOptional tells whether an argument's comment makes it optional.
@@ -167,41 +282,6 @@ func isOptional(doc *ast.CommentGroup) bool {
 		}
 	}
 	return false
-}
-
-// clientType is a module type as the client spells it inside package dagger.
-func clientType(fset *token.FileSet, e ast.Expr) string {
-	var b bytes.Buffer
-	format.Node(&b, fset, e)
-	return strings.ReplaceAll(b.String(), "dagger.", "")
-}
-
-// clientResult is the client's result for fn's results: objects stay lazy
-// (an error of the function surfaces when they are used); values, lists of
-// objects and nothing at all need a round trip, so they take a context and
-// return an error.
-func clientResult(fset *token.FileSet, fn *ast.FuncDecl) (string, error) {
-	if fn.Recv == nil {
-		return "*Canvos", nil
-	}
-	var results []string
-	for _, r := range fn.Type.Results.List {
-		results = append(results, clientType(fset, r.Type))
-	}
-	if results[len(results)-1] == "error" {
-		results = results[:len(results)-1]
-	}
-	switch {
-	case len(results) == 0:
-		return "error", nil
-	case len(results) > 1:
-		return "", fmt.Errorf("%d results", len(results))
-	case strings.HasPrefix(results[0], "*"):
-		return results[0], nil
-	case strings.HasPrefix(results[0], "[]*"):
-		return "([]" + results[0][3:] + ", error)", nil
-	}
-	return "(" + results[0] + ", error)", nil
 }
 
 // readmeExample turns the README's Go block (a method of a consuming
@@ -215,6 +295,6 @@ func readmeExample(path string) ([]byte, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%s: no Go example of a consuming module", path)
 	}
-	return []byte("//go:build daggeroffline\n\npackage main\n\nimport (\n\t\"context\"\n\n\t\"dagger/tests/internal/dagger\"\n)\n\n" +
+	return []byte("//go:build daggeroffline\n\npackage main\n\nimport (\n\t\"dagger/tests/internal/dagger\"\n)\n\n" +
 		"type MyModule struct{}\n\n" + string(m[1])), nil
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 
+	"dagger/canvos/config"
 	"dagger/canvos/internal/dagger"
 	"dagger/canvos/uki"
 	"dagger/canvos/usererr"
@@ -17,7 +18,7 @@ const (
 )
 
 // Uki builds the Trusted Boot boot files from a root file system, like the
-// UKI build inside CanvOS +uki-iso and +build-provider-trustedboot-image:
+// UKI build inside CanvOS +uki-iso and +build-provider-trustedboot-image does it:
 // the rootfs (minus /sys /proc /dev /run /tmp) packed into a zstd initrd,
 // one UKI per command line in EFI/kairos with its loader/entries conf, titled
 // BRANDING (kernel from /boot/vmlinuz, os-release, signed PCR 11 policy when
@@ -34,23 +35,16 @@ func (m *Canvos) Uki(
 	// Container whose file system is the root file system to boot; give this or rootfs
 	// +optional
 	rootfsImage *dagger.Container,
-	// Key tree from uki-genkey or CanvOS secure-boot/: public-keys/ and enrollment/ are read; private-keys/ is never uploaded
-	// +ignore=["private-keys"]
-	keys *dagger.Directory,
-	// db private key (secure-boot/private-keys/db.key): signs the UKIs and systemd-boot
-	dbKey *dagger.Secret,
-	// TPM PCR policy key (secure-boot/private-keys/tpm2-pcr-private.pem): adds the signed PCR 11 policy (.pcrsig) that TPM-sealed disks unlock with
-	// +optional
-	pcrKey *dagger.Secret,
-	// Kernel command lines, one boot entry each; default the Kairos UKI command line
+	// Kernel command lines, one boot entry each; default the Kairos UKI command line. The CLI splits
+	// a list at commas: quote an entry that has one, --cmdline '"console=ttyS0,115200 quiet"'
 	// +optional
 	cmdline []string,
 	// Appended to every command line; default CMDLINE from .arg (stylus.registration)
 	// +optional
 	extendCmdline string,
-	// systemd-boot secure-boot-enroll: force, manual or off; default force when AUTO_ENROLL_SECUREBOOT_KEYS=true, else manual
+	// systemd-boot secure-boot-enroll; default force when AUTO_ENROLL_SECUREBOOT_KEYS=true, else manual
 	// +optional
-	secureBootEnroll string,
+	secureBootEnroll SecureBootEnroll,
 	// Also return the ESP as a FAT image, esp.img
 	// +optional
 	espImage bool,
@@ -67,19 +61,26 @@ func (m *Canvos) Uki(
 	if rootfs == nil {
 		return nil, usererr.New("rootfs/rootfs-image", "", "exactly one of them")
 	}
-	return m.uki(ctx, ukiInputs{rootfs: rootfs, keys: keys, dbKey: dbKey, pcrKey: pcrKey, cmdline: cmdline,
+	return m.uki(ctx, ukiInputs{rootfs: rootfs, cmdline: cmdline,
 		extendCmdline: extendCmdline, secureBootEnroll: secureBootEnroll, espImage: espImage, epoch: sourceDateEpoch})
 }
 
-// ukiInputs are the inputs of uki; zero values take the configuration's
-// defaults.
+// SecureBootEnroll is systemd-boot's secure-boot-enroll setting.
+type SecureBootEnroll string
+
+const (
+	SecureBootEnrollForce  SecureBootEnroll = "force"  // enroll the keys of loader/keys/auto at boot (AUTO_ENROLL_SECUREBOOT_KEYS=true)
+	SecureBootEnrollManual SecureBootEnroll = "manual" // offer enrollment in the boot menu
+	SecureBootEnrollOff    SecureBootEnroll = "off"    // never enroll
+)
+
+// ukiInputs are the inputs of uki besides the keys of with-uki-keys; zero
+// values take the configuration's defaults.
 type ukiInputs struct {
 	rootfs           *dagger.Directory
-	keys             *dagger.Directory // public-keys/ and enrollment/
-	dbKey, pcrKey    *dagger.Secret
 	cmdline          []string
 	extendCmdline    string
-	secureBootEnroll string
+	secureBootEnroll SecureBootEnroll
 	espImage         bool
 	epoch            int
 }
@@ -107,7 +108,10 @@ func (m *Canvos) ukiWorker(ctx context.Context, in ukiInputs) (*dagger.Container
 	if err != nil {
 		return nil, nil, err
 	}
-	enroll := cmp.Or(in.secureBootEnroll, uki.EnrollModeFor(cfg.AutoEnrollSecureBoot))
+	if err := m.requireUKIKeys(); err != nil {
+		return nil, nil, err
+	}
+	enroll := cmp.Or(string(in.secureBootEnroll), uki.EnrollModeFor(cfg.AutoEnrollSecureBoot))
 	if _, err := uki.ParseEnrollMode(enroll); err != nil {
 		return nil, nil, err
 	}
@@ -118,13 +122,13 @@ func (m *Canvos) ukiWorker(ctx context.Context, in ukiInputs) (*dagger.Container
 		args = append(args, "--cmdline", c)
 	}
 	secret := dagger.ContainerWithMountedSecretOpts{Mode: 0o600}
-	ctr := m.worker().
+	ctr := m.worker(config.AMD64).
 		WithMountedDirectory(ukiRootfs, in.rootfs, dagger.ContainerWithMountedDirectoryOpts{ReadOnly: true}).
-		WithMountedDirectory(ukiKeys+"/public-keys", in.keys.Directory("public-keys")).
-		WithMountedDirectory(ukiKeys+"/enrollment", in.keys.Directory("enrollment")).
-		WithMountedSecret(ukiKeys+"/private-keys/db.key", in.dbKey, secret)
-	if in.pcrKey != nil {
-		ctr = ctr.WithMountedSecret(ukiKeys+"/private-keys/tpm2-pcr-private.pem", in.pcrKey, secret)
+		WithMountedDirectory(ukiKeys+"/public-keys", m.UkiKeys.Directory("public-keys")).
+		WithMountedDirectory(ukiKeys+"/enrollment", m.UkiKeys.Directory("enrollment")).
+		WithMountedSecret(ukiKeys+"/private-keys/db.key", m.UkiDbKey, secret)
+	if m.UkiPcrKey != nil {
+		ctr = ctr.WithMountedSecret(ukiKeys+"/private-keys/tpm2-pcr-private.pem", m.UkiPcrKey, secret)
 	}
 	return withEpoch(ctr, in.epoch), args, nil
 }

@@ -20,29 +20,22 @@ import (
 func (m *Canvos) UkiIso(
 	ctx context.Context,
 	// Root file system packed into the UKIs (the installer rootfs); give this or rootfsImage. When both are absent,
-	// installer-image is built from the configuration and the payload comes from the build context, as in CanvOS +iso
+	// installer-image is built from the configuration and the payload comes from the build context, as CanvOS +iso does
 	// +optional
 	rootfs *dagger.Directory,
 	// Container whose file system is the root file system; give this or rootfs
 	// +optional
 	rootfsImage *dagger.Container,
-	// Key tree from uki-genkey or CanvOS secure-boot/: public-keys/ and enrollment/ are read; private-keys/ is never uploaded
-	// +ignore=["private-keys"]
-	keys *dagger.Directory,
-	// db private key (secure-boot/private-keys/db.key): signs the UKIs and systemd-boot
-	dbKey *dagger.Secret,
-	// TPM PCR policy key (secure-boot/private-keys/tpm2-pcr-private.pem): adds the signed PCR 11 policy
-	// +optional
-	pcrKey *dagger.Secret,
-	// Kernel command lines, one boot entry each; default the Kairos UKI command line
+	// Kernel command lines, one boot entry each; default the Kairos UKI command line. The CLI splits
+	// a list at commas: quote an entry that has one, --cmdline '"console=ttyS0,115200 quiet"'
 	// +optional
 	cmdline []string,
 	// Appended to every command line; default CMDLINE from .arg (stylus.registration)
 	// +optional
 	extendCmdline string,
-	// systemd-boot secure-boot-enroll: force, manual or off; default force when AUTO_ENROLL_SECUREBOOT_KEYS=true, else manual
+	// systemd-boot secure-boot-enroll; default force when AUTO_ENROLL_SECUREBOOT_KEYS=true, else manual
 	// +optional
-	secureBootEnroll string,
+	secureBootEnroll SecureBootEnroll,
 	// ISO file name without .iso; ISO_NAME from the configuration when empty
 	// +optional
 	isoName string,
@@ -89,7 +82,7 @@ func (m *Canvos) UkiIso(
 			return nil, err
 		}
 	}
-	return m.ukiISO(ctx, in, ukiInputs{rootfs: rootfs, keys: keys, dbKey: dbKey, pcrKey: pcrKey, cmdline: cmdline,
+	return m.ukiISO(ctx, in, ukiInputs{rootfs: rootfs, cmdline: cmdline,
 		extendCmdline: extendCmdline, secureBootEnroll: secureBootEnroll, epoch: sourceDateEpoch})
 }
 

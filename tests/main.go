@@ -1,5 +1,5 @@
 // Checks of the canvos module that need a Dagger engine: run them with
-// `dagger call -m tests all` (CI: .github/workflows/ci.yml). Everything that
+// `dagger check -m tests` (CI: .github/workflows/ci.yml). Everything that
 // can run without an engine is tested by `go test` in the root module; these
 // checks cover the wiring: configuration loading in the engine, key
 // generation, an ISO from a small rootfs built in a container, and provider
@@ -9,11 +9,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
 
 	"dagger/tests/internal/dagger"
 )
@@ -33,27 +30,8 @@ func canvos() *dagger.Canvos {
 	return dag.Canvos(dagger.CanvosOpts{Source: src, ArgFile: src.File("template.arg"), KubernetesVersion: k8sVersion})
 }
 
-// All runs every check in parallel and reports every failure.
-func (t *Tests) All(ctx context.Context) error {
-	checks := map[string]func(context.Context) error{
-		"plan":              t.Plan,
-		"genkey":            t.Genkey,
-		"iso":               t.IsoFromSmallRootfs,
-		"provider-registry": t.ProviderRegistry,
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	for _, name := range slices.Sorted(maps.Keys(checks)) {
-		g.Go(func() error {
-			if err := checks[name](gctx); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			return nil
-		})
-	}
-	return g.Wait()
-}
-
 // Plan checks that the engine loads the .arg file and derives CanvOS' names.
+// +check
 func (t *Tests) Plan(ctx context.Context) error {
 	out, err := canvos().Plan(ctx)
 	if err != nil {
@@ -69,6 +47,7 @@ func (t *Tests) Plan(ctx context.Context) error {
 
 // Genkey checks the generated key tree's layout and that openssl reads the
 // db certificate with the organisation asked for.
+// +check
 func (t *Tests) Genkey(ctx context.Context) error {
 	keys := canvos().UkiGenkey(dagger.CanvosUkiGenkeyOpts{Org: "Dagger Test", KeySize: 2048, SourceDateEpoch: 1700000000})
 	for dir, want := range map[string][]string{
@@ -103,9 +82,11 @@ func (t *Tests) Genkey(ctx context.Context) error {
 // IsoFromSmallRootfs builds a small Debian rootfs in a container (cloud
 // kernel with its initrd, signed shim and GRUB, GRUB for BIOS) in the Kairos
 // layout, makes the installer ISO from it and checks it with xorriso (both El
-// Torito entries) and sha256sum.
+// Torito entries) and sha256sum. The rootfs is amd64 whatever the engine's
+// platform.
+// +check
 func (t *Tests) IsoFromSmallRootfs(ctx context.Context) error {
-	rootfs := dag.Container().From(debianImage).
+	rootfs := dag.Container(dagger.ContainerOpts{Platform: "linux/amd64"}).From(debianImage).
 		WithExec(aptInstall("linux-image-cloud-amd64", "initramfs-tools", "shim-signed", "grub-efi-amd64-signed", "grub-pc-bin")).
 		WithExec([]string{"sh", "-c", `set -eu; cd /boot; ln -sf vmlinuz-* vmlinuz; ln -sf initrd.img-* initrd`}).
 		Rootfs()
@@ -134,15 +115,16 @@ xorriso -indev palette-edge-installer.iso -report_el_torito plain 2>&1`}).
 // the tag and the paths the provider plan puts in it (provider/testdata/
 // k3s-bundled.golden: Ubuntu 22.04 has systemd 249, so Kubernetes and the
 // agent provider are bundled).
+// +check
 func (t *Tests) ProviderRegistry(ctx context.Context) error {
-	ctrs, err := canvos().ProviderImages(ctx)
+	images, err := canvos().ProviderImages().Images(ctx)
 	if err != nil {
 		return err
 	}
-	if len(ctrs) != 1 {
-		return fmt.Errorf("unexpected output: wanted 1 provider image, got %d", len(ctrs))
+	if len(images) != 1 {
+		return fmt.Errorf("unexpected output: wanted 1 provider image, got %d", len(images))
 	}
-	ctr := &ctrs[0]
+	ctr := images[0].Container()
 	registry := dag.Container().From(registryImage).WithExposedPort(5000).AsService()
 	ref := "registry:5000/ubuntu:" + providerTag
 	if _, err := ctr.Publish(ctx, ref, dagger.ContainerPublishOpts{RegistryService: registry}); err != nil {
