@@ -3,7 +3,10 @@ package maas
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -31,6 +34,11 @@ const curtinConfig = `cloudconfig:
       reporting:
         maas: {type: webhook, endpoint: 'http://10.0.0.1:5248/MAAS/metadata/status/abc'}
     permissions: '0600'
+  user-binary:
+    content: !!binary AAEC/w==
+    perms: '0640'
+    owner: nobody:-1
+  user-empty: {}
 install:
   log_file: /tmp/install.log
 storage: {version: 1}
@@ -42,18 +50,22 @@ func TestCurtinHook(t *testing.T) {
 	require.NoError(t, os.WriteFile(hook, overlay.CurtinHooks, 0o750))
 
 	for name, tc := range map[string]struct {
-		config  *string // nil: CONFIG unset
-		target  bool    // TARGET_MOUNT_POINT set
-		wantErr string
+		config   *string // nil: CONFIG unset
+		target   bool    // TARGET_MOUNT_POINT set
+		wantErr  string
+		wantSkip bool // nothing to write: succeeds, writes nothing, still cleans up
 	}{
-		"maas config":      {config: ptr(curtinConfig), target: true},
-		"config unset":     {target: true, wantErr: "CONFIG is not set"},
-		"target unset":     {config: ptr(curtinConfig), wantErr: "TARGET_MOUNT_POINT is not set"},
-		"config missing":   {config: ptr("<missing>"), target: true, wantErr: "is not a readable file"},
-		"broken yaml":      {config: ptr("cloudconfig: {a: [\n"), target: true, wantErr: "curtin-hooks:"},
-		"no cloudconfig":   {config: ptr("install: {}\n"), target: true, wantErr: "no cloudconfig mapping"},
-		"entry no content": {config: ptr("cloudconfig:\n  a: {path: /x}\n"), target: true, wantErr: "needs a string content"},
-		"unsafe name":      {config: ptr("cloudconfig:\n  ../../etc/x: {content: y}\n"), target: true, wantErr: "name must be"},
+		"maas config":       {config: ptr(curtinConfig), target: true},
+		"config unset":      {target: true, wantErr: "CONFIG is not set"},
+		"target unset":      {config: ptr(curtinConfig), wantErr: "TARGET_MOUNT_POINT is not set"},
+		"config missing":    {config: ptr("<missing>"), target: true, wantErr: "is not a readable file"},
+		"broken yaml":       {config: ptr("cloudconfig: {a: [\n"), target: true, wantErr: "curtin-hooks:"},
+		"no cloudconfig":    {config: ptr("install: {}\n"), target: true, wantSkip: true},
+		"empty cloudconfig": {config: ptr("cloudconfig: {}\n"), target: true, wantSkip: true},
+		"cloudconfig list":  {config: ptr("cloudconfig: [a]\n"), target: true, wantErr: "cloudconfig is not a mapping"},
+		"entry not a map":   {config: ptr("cloudconfig:\n  a: text\n"), target: true, wantErr: "not a mapping"},
+		"unknown owner":     {config: ptr("cloudconfig:\n  a: {content: x, owner: 'no-such-user:root'}\n"), target: true, wantErr: "unknown owner 'no-such-user'"},
+		"unsafe name":       {config: ptr("cloudconfig:\n  ../../etc/x: {content: y}\n"), target: true, wantErr: "name must be"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -81,7 +93,15 @@ func TestCurtinHook(t *testing.T) {
 				return
 			}
 			require.NoError(t, err, "%s", out)
+			require.NoDirExists(t, filepath.Join(target, "curtin"))
 			ccd := filepath.Join(target, "etc", "cloud", "cloud.cfg.d")
+			if tc.wantSkip {
+				require.Contains(t, string(out), "nothing to write")
+				entries, err := os.ReadDir(ccd)
+				require.NoError(t, err)
+				require.Empty(t, entries)
+				return
+			}
 			got := func(n string) string {
 				b, err := os.ReadFile(filepath.Join(ccd, "50-cloudconfig-"+n+".cfg"))
 				require.NoError(t, err)
@@ -93,7 +113,17 @@ func TestCurtinHook(t *testing.T) {
 			fi, err := os.Stat(filepath.Join(ccd, "50-cloudconfig-maas-reporting.cfg"))
 			require.NoError(t, err)
 			require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-			require.NoDirExists(t, filepath.Join(target, "curtin"))
+			require.Equal(t, "\x00\x01\x02\xff", got("user-binary"), "!!binary content is written as bytes")
+			fi, err = os.Stat(filepath.Join(ccd, "50-cloudconfig-user-binary.cfg"))
+			require.NoError(t, err)
+			require.Equal(t, os.FileMode(0o640), fi.Mode().Perm(), "perms is curtin's other name for permissions")
+			if os.Geteuid() == 0 {
+				nobody, err := user.Lookup("nobody")
+				require.NoError(t, err)
+				require.Equal(t, nobody.Uid, strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid)), "owner user:-1 sets the user only")
+				require.Zero(t, fi.Sys().(*syscall.Stat_t).Gid)
+			}
+			require.Empty(t, got("user-empty"), "no content: an empty file, as curtin writes")
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -51,6 +52,10 @@ func newChroot(t *testing.T, stubs map[string]string) *chroot {
 	for _, m := range regexp.MustCompile(`(/\S+) \(0x`).FindAllStringSubmatch(string(libs), -1) {
 		c.copyIn(tools[3], m[1], m[1])
 	}
+	require.NoError(t, os.MkdirAll(c.path("/dev"), 0o755))
+	require.NoError(t, syscall.Mknod(c.path("/dev/null"), syscall.S_IFCHR|0o666, 1<<8|3)) // char 1:3
+	require.NoError(t, os.Mkdir(c.path("/tmp"), 0o755))
+	require.NoError(t, os.Chmod(c.path("/tmp"), 0o1777))
 	for name, body := range stubs {
 		p := name
 		if !strings.HasPrefix(name, "/") {
@@ -79,6 +84,12 @@ func (c *chroot) write(p, content string, mode os.FileMode) {
 
 func (c *chroot) read(p string) string { return read(c.path(p)) }
 
+func (c *chroot) symlink(target, p string) {
+	c.t.Helper()
+	require.NoError(c.t, os.MkdirAll(filepath.Dir(c.path(p)), 0o755))
+	require.NoError(c.t, os.Symlink(target, c.path(p)))
+}
+
 // sh runs script with the root's sh and returns its output and exit code.
 func (c *chroot) sh(script string, args ...string) (string, int) {
 	c.t.Helper()
@@ -94,11 +105,13 @@ func (c *chroot) sh(script string, args ...string) (string, int) {
 
 // trace returns the stub calls so far, one "name args" per line.
 func (c *chroot) trace() []string {
-	s := strings.TrimSpace(c.read("/trace"))
-	if s == "" {
-		return nil
+	var calls []string
+	for _, l := range strings.Split(c.read("/trace"), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			calls = append(calls, l)
+		}
 	}
-	return strings.Split(s, "\n")
+	return calls
 }
 
 // runStage runs a stage as yip does: each step whose `if` succeeds runs its

@@ -213,14 +213,6 @@ func TestJetsonMountConfig(t *testing.T) {
 	require.Empty(t, recovery.trace())
 }
 
-func TestMAASCloudConfig(t *testing.T) {
-	t.Parallel()
-	f, err := MAASCloudConfig()
-	require.NoError(t, err)
-	require.Equal(t, "/system/oem/80_stylus_maas.yaml", f.Path)
-	parseYip(t, f)
-}
-
 // TestJetsonOverlayMount runs mount.yaml's overlay mount with the real
 // util-linux mount in a private mount namespace, on temporary directories
 // for /usr/local and COS_PERSISTENT: the image's files stay visible and new
