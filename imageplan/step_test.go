@@ -113,3 +113,40 @@ func TestScriptsShellcheck(t *testing.T) {
 	out, err := exec.Command("shellcheck", append([]string{"-s", "sh", "-S", "style"}, files...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 }
+
+// TestTwoNodeOpenSUSE runs two-node.sh for openSUSE Leap in a chroot with a
+// stub zypper: PostgreSQL comes from the PostgreSQL project's repository
+// alone (CanvOS: server:database:postgresql), which is removed again; no
+// Tumbleweed distribution repository is ever added.
+func TestTwoNodeOpenSUSE(t *testing.T) {
+	t.Parallel()
+	script, err := fs.ReadFile(ScriptFS(), TwoNodeScript)
+	require.NoError(t, err)
+	root := testutil.NewChroot(t, map[string]string{
+		"zypper":    `case " $* " in *" install "*) mkdir -p /var/lib/pgsql ;; esac` + "\n", // the postgres user's home
+		"curl":      `while [ $# -gt 0 ]; do [ "$1" = -o ] && echo kine >"$2"; shift; done` + "\n",
+		"getent":    "echo postgres:x:26:26::/var/lib/pgsql:/bin/bash\n",
+		"perl":      "printf /usr/lib/perl5\n",
+		"systemctl": "",
+	})
+	root.Write("/two-node.sh", string(script), 0o755)
+	out, code := root.Sh("/two-node.sh opensuse-leap amd64 0.11.4")
+	require.Equal(t, 0, code, out)
+	var zypper []string
+	for _, c := range root.Trace() {
+		if strings.HasPrefix(c, "zypper ") {
+			zypper = append(zypper, c)
+		}
+	}
+	require.Equal(t, []string{
+		"zypper --non-interactive --quiet addrepo --refresh -p 90 https://download.opensuse.org/repositories/server:database:postgresql/openSUSE_Tumbleweed/ PostgreSQL",
+		"zypper --non-interactive --gpg-auto-import-keys refresh",
+		"zypper --non-interactive install -y postgresql16 postgresql16-server postgresql16-contrib iputils",
+		"zypper --non-interactive removerepo PostgreSQL",
+		"zypper clean --all",
+	}, zypper)
+	require.Contains(t, root.Trace(), "curl -fsSL -o /opt/spectrocloud/bin/kine https://github.com/k3s-io/kine/releases/download/v0.11.4/kine-amd64")
+	require.Contains(t, root.Trace(), "systemctl disable postgresql")
+	require.Equal(t, "export PERL5LIB=/usr/lib/perl5\n", root.Read("/var/lib/pgsql/.bash_profile"))
+	require.Contains(t, root.Read("/etc/systemd/system/postgresql@.service.d/10-network-online.conf"), "After=network-online.target")
+}

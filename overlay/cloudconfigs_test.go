@@ -113,38 +113,38 @@ func TestUKICloudConfigAfterInstall(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			root := newChroot(t, ukiStubs)
-			root.write("/run/cos/uki_install_mode", "", 0o644)
-			root.write("/run/initramfs/live/luet", "luet binary", 0o755)
-			root.write("/run/initramfs/live/stylus-image.tar", "stylus image", 0o644)
-			root.write("/dev/mapper/control", "", 0o600)
-			root.write("/dev/mapper/persistent", "", 0o600)
+			root := testutil.NewChroot(t, ukiStubs)
+			root.Write("/run/cos/uki_install_mode", "", 0o644)
+			root.Write("/run/initramfs/live/luet", "luet binary", 0o755)
+			root.Write("/run/initramfs/live/stylus-image.tar", "stylus image", 0o644)
+			root.Write("/dev/mapper/control", "", 0o600)
+			root.Write("/dev/mapper/persistent", "", 0o600)
 			if tc.mounted { // the installer left the OEM partition open and mounted
-				root.write("/dev/mapper/oem", "", 0o600)
-				root.write("/stub/mounted/oem", "/dev/mapper/oem\n", 0o644)
+				root.Write("/dev/mapper/oem", "", 0o600)
+				root.Write("/stub/mounted/oem", "/dev/mapper/oem\n", 0o644)
 			}
 			if tc.failClose {
-				root.write("/stub/fail-close", "", 0o644)
+				root.Write("/stub/fail-close", "", 0o644)
 			}
-			require.Equal(t, []string{"Copy luet and stylus to the encrypted OEM partition"}, root.runStage(c, "after-install"))
+			require.Equal(t, []string{"Copy luet and stylus to the encrypted OEM partition"}, runStage(t, root, c, "after-install"))
 			var calls []string
-			for _, l := range root.trace() {
+			for _, l := range root.Trace() {
 				if !strings.HasPrefix(l, "mountpoint ") {
 					calls = append(calls, l)
 				}
 			}
 			require.Equal(t, tc.want, calls)
-			require.Equal(t, "luet binary", root.read("/oem/opt.bind/luet"))
-			require.Equal(t, "stylus image", root.read("/oem/opt.bind/stylus-image.tar"))
+			require.Equal(t, "luet binary", root.Read("/oem/opt.bind/luet"))
+			require.Equal(t, "stylus image", root.Read("/oem/opt.bind/stylus-image.tar"))
 			if !tc.failClose {
-				require.NoFileExists(t, root.path("/dev/mapper/oem"), "closed again")
+				require.NoFileExists(t, root.Path("/dev/mapper/oem"), "closed again")
 			}
-			left, _ := os.ReadDir(root.path("/stub/mounted"))
+			left, _ := os.ReadDir(root.Path("/stub/mounted"))
 			require.Empty(t, left, "nothing left mounted")
 		})
 	}
-	root := newChroot(t, ukiStubs)
-	require.Empty(t, root.runStage(c, "after-install"), "only UKI installs")
+	root := testutil.NewChroot(t, ukiStubs)
+	require.Empty(t, runStage(t, root, c, "after-install"), "only UKI installs")
 }
 
 // TestUKICloudConfigInitramfs runs the initramfs stage in a chroot: an
@@ -166,17 +166,17 @@ func TestUKICloudConfigInitramfs(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			root := newChroot(t, ukiStubs)
+			root := testutil.NewChroot(t, ukiStubs)
 			for _, f := range tc.files {
-				root.write(f, "", 0o644)
+				root.Write(f, "", 0o644)
 			}
-			require.Equal(t, tc.ran, root.runStage(c, "initramfs"))
-			link := func(p string) string { s, _ := os.Readlink(root.path(p)); return s }
+			require.Equal(t, tc.ran, runStage(t, root, c, "initramfs"))
+			link := func(p string) string { s, _ := os.Readlink(root.Path(p)); return s }
 			if slices.Contains(tc.ran, unpack) {
-				require.Equal(t, []string{"luet util unpack file://oem/opt.bind/stylus-image.tar /"}, root.trace())
+				require.Equal(t, []string{"luet util unpack file://oem/opt.bind/stylus-image.tar /"}, root.Trace())
 				require.Equal(t, "/oem/opt.bind/luet", link("/usr/local/bin/luet"))
 			} else {
-				require.Empty(t, root.trace())
+				require.Empty(t, root.Trace())
 			}
 			if len(tc.ran) > 0 {
 				require.Equal(t, "/opt/spectrocloud/bin/agent-provider-stylus", link("/usr/local/bin/agent-provider-stylus"))
@@ -197,20 +197,20 @@ func TestJetsonMountConfig(t *testing.T) {
 	require.Equal(t, []string{"initramfs.before"}, slices.Collect(maps.Keys(c.Stages)))
 	testutil.ShellCheck(t, commands(c))
 	stubs := map[string]string{"mount": "", "umount": "exit 32\n"} // 32: not mounted
-	root := newChroot(t, stubs)
-	require.Len(t, root.runStage(c, "initramfs.before"), 1)
+	root := testutil.NewChroot(t, stubs)
+	require.Len(t, runStage(t, root, c, "initramfs.before"), 1)
 	require.Equal(t, []string{
 		"umount /usr/local",
 		"mount /dev/disk/by-label/COS_PERSISTENT /run/mount/persistent",
 		"mount -t overlay overlay -o lowerdir=/usr/local,upperdir=/run/mount/persistent/local,workdir=/run/mount/persistent/work /usr/local",
-	}, root.trace())
-	require.DirExists(t, root.path("/run/mount/persistent/local"))
-	require.DirExists(t, root.path("/run/mount/persistent/work"))
+	}, root.Trace())
+	require.DirExists(t, root.Path("/run/mount/persistent/local"))
+	require.DirExists(t, root.Path("/run/mount/persistent/work"))
 
-	recovery := newChroot(t, stubs)
-	recovery.write("/run/cos/recovery_mode", "", 0o644)
-	require.Empty(t, recovery.runStage(c, "initramfs.before"), "recovery keeps the image's /usr/local")
-	require.Empty(t, recovery.trace())
+	recovery := testutil.NewChroot(t, stubs)
+	recovery.Write("/run/cos/recovery_mode", "", 0o644)
+	require.Empty(t, runStage(t, recovery, c, "initramfs.before"), "recovery keeps the image's /usr/local")
+	require.Empty(t, recovery.Trace())
 }
 
 // TestJetsonOverlayMount runs mount.yaml's overlay mount with the real

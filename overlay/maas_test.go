@@ -15,11 +15,11 @@ import (
 // maasDisk gives a chroot the block devices of a MAAS disk: vda5 is
 // COS_CONTENT (or UBUNTU_ROOTFS), vda2 COS_OEM, in /dev and sysfs as the
 // kernel shows them.
-func maasDisk(root *chroot) {
+func maasDisk(root *testutil.Chroot) {
 	for _, p := range []struct{ name, num string }{{"vda2", "2"}, {"vda5", "5"}} {
-		root.write("/dev/"+p.name, "", 0o600)
-		root.write("/sys/devices/pci0000:00/virtio1/block/vda/"+p.name+"/partition", p.num+"\n", 0o644)
-		root.symlink("../../devices/pci0000:00/virtio1/block/vda/"+p.name, "/sys/class/block/"+p.name)
+		root.Write("/dev/"+p.name, "", 0o600)
+		root.Write("/sys/devices/pci0000:00/virtio1/block/vda/"+p.name+"/partition", p.num+"\n", 0o644)
+		root.Symlink("../../devices/pci0000:00/virtio1/block/vda/"+p.name, "/sys/class/block/"+p.name)
 	}
 }
 
@@ -67,31 +67,31 @@ func tarball(t *testing.T, name, content string) string {
 func TestMAASContent(t *testing.T) {
 	t.Parallel()
 	testutil.ShellCheck(t, map[string]string{"maas-content.sh": string(MAASContent)})
-	setup := func(t *testing.T, fail ...string) *chroot {
-		root := newChroot(t, contentStubs)
+	setup := func(t *testing.T, fail ...string) *testutil.Chroot {
+		root := testutil.NewChroot(t, contentStubs)
 		maasDisk(root)
-		root.write("/stub/labels", "COS_CONTENT /dev/vda5\nCOS_OEM /dev/vda2\n", 0o644)
-		root.write("/stub/content-part/bundle-content/core.zst", "zstd bundle", 0o644)
-		root.write("/stub/content-part/bundle-content/extra.tar", tarball(t, "images/extra.img", "extra"), 0o644)
-		root.write("/stub/content-part/bundle-content/broken.tar", "not a tar", 0o644)
-		root.write("/stub/content-part/bundle-content/notes.txt", "ignored", 0o644)
-		root.write("/stub/content-part/spc-config/spc.tgz", "profile", 0o644)
-		root.write("/stub/content-part/edge-config/.edge_custom_config.yaml", "signing key", 0o600)
-		root.write("/stub/oem-part/grubenv", "env", 0o644)
-		root.write("/opt/spectrocloud/scripts/maas-content.sh", string(MAASContent), 0o755)
+		root.Write("/stub/labels", "COS_CONTENT /dev/vda5\nCOS_OEM /dev/vda2\n", 0o644)
+		root.Write("/stub/content-part/bundle-content/core.zst", "zstd bundle", 0o644)
+		root.Write("/stub/content-part/bundle-content/extra.tar", tarball(t, "images/extra.img", "extra"), 0o644)
+		root.Write("/stub/content-part/bundle-content/broken.tar", "not a tar", 0o644)
+		root.Write("/stub/content-part/bundle-content/notes.txt", "ignored", 0o644)
+		root.Write("/stub/content-part/spc-config/spc.tgz", "profile", 0o644)
+		root.Write("/stub/content-part/edge-config/.edge_custom_config.yaml", "signing key", 0o600)
+		root.Write("/stub/oem-part/grubenv", "env", 0o644)
+		root.Write("/opt/spectrocloud/scripts/maas-content.sh", string(MAASContent), 0o755)
 		for _, f := range fail {
-			root.write("/stub/fail-"+f, "", 0o644)
+			root.Write("/stub/fail-"+f, "", 0o644)
 		}
 		return root
 	}
-	run := func(root *chroot) int {
-		_, code := root.sh("/opt/spectrocloud/scripts/maas-content.sh")
+	run := func(root *testutil.Chroot) int {
+		_, code := root.Sh("/opt/spectrocloud/scripts/maas-content.sh")
 		return code
 	}
 	removed := []string{"wipefs -a /dev/vda5", "parted -s /dev/vda rm 5", "partprobe /dev/vda"}
-	calls := func(root *chroot, name string) []string {
+	calls := func(root *testutil.Chroot, name string) []string {
 		var out []string
-		for _, l := range root.trace() {
+		for _, l := range root.Trace() {
 			if strings.HasPrefix(l, name+" ") {
 				out = append(out, l)
 			}
@@ -103,30 +103,30 @@ func TestMAASContent(t *testing.T) {
 	t.Run("all of it", func(t *testing.T) {
 		t.Parallel()
 		root := setup(t)
-		require.Equal(t, 0, run(root), root.read("/var/log/stylus-maas-content-script.log"))
-		require.Equal(t, "extracted\n", root.read(bundle+"core.extracted"), "palette-agent content-extract")
-		require.Equal(t, "extra", root.read(bundle+"images/extra.img"), ".tar unpacked")
-		require.Equal(t, "not a tar", root.read(bundle+"broken.tar"), "a .tar that does not unpack is copied as it is")
-		require.NoFileExists(t, root.path(bundle+"notes.txt"))
-		require.Equal(t, "profile", root.read("/usr/local/spectrocloud/clusterconfig/spc.tgz"))
-		require.Equal(t, "signing key", root.read("/stub/oem-part/.edge_custom_config.yaml"), "edge config on the COS_OEM partition")
-		require.Equal(t, "env", root.read("/stub/oem-part/grubenv"))
-		require.NoFileExists(t, root.path("/oem/.edge_custom_config.yaml"), "not into whatever /oem is")
+		require.Equal(t, 0, run(root), root.Read("/var/log/stylus-maas-content-script.log"))
+		require.Equal(t, "extracted\n", root.Read(bundle+"core.extracted"), "palette-agent content-extract")
+		require.Equal(t, "extra", root.Read(bundle+"images/extra.img"), ".tar unpacked")
+		require.Equal(t, "not a tar", root.Read(bundle+"broken.tar"), "a .tar that does not unpack is copied as it is")
+		require.NoFileExists(t, root.Path(bundle+"notes.txt"))
+		require.Equal(t, "profile", root.Read("/usr/local/spectrocloud/clusterconfig/spc.tgz"))
+		require.Equal(t, "signing key", root.Read("/stub/oem-part/.edge_custom_config.yaml"), "edge config on the COS_OEM partition")
+		require.Equal(t, "env", root.Read("/stub/oem-part/grubenv"))
+		require.NoFileExists(t, root.Path("/oem/.edge_custom_config.yaml"), "not into whatever /oem is")
 		require.Equal(t, removed, append(calls(root, "wipefs"), append(calls(root, "parted"), calls(root, "partprobe")...)...))
 	})
 	t.Run("extract fails", func(t *testing.T) {
 		t.Parallel()
 		root := setup(t, "extract")
 		require.Equal(t, 0, run(root))
-		require.Equal(t, "zstd bundle", root.read(bundle+"core.zst"), "copied as it is")
+		require.Equal(t, "zstd bundle", root.Read(bundle+"core.zst"), "copied as it is")
 	})
 	t.Run("no COS_OEM", func(t *testing.T) {
 		t.Parallel()
 		root := setup(t)
-		root.write("/stub/labels", "COS_CONTENT /dev/vda5\n", 0o644)
+		root.Write("/stub/labels", "COS_CONTENT /dev/vda5\n", 0o644)
 		require.Equal(t, 0, run(root))
-		require.Contains(t, root.read("/var/log/stylus-maas-content-script.log"), "ERROR: no COS_OEM partition for .edge_custom_config.yaml")
-		require.Equal(t, "profile", root.read("/usr/local/spectrocloud/clusterconfig/spc.tgz"), "the rest still happens")
+		require.Contains(t, root.Read("/var/log/stylus-maas-content-script.log"), "ERROR: no COS_OEM partition for .edge_custom_config.yaml")
+		require.Equal(t, "profile", root.Read("/usr/local/spectrocloud/clusterconfig/spc.tgz"), "the rest still happens")
 		require.NotEmpty(t, calls(root, "parted"))
 	})
 	t.Run("umount fails", func(t *testing.T) {
@@ -139,9 +139,9 @@ func TestMAASContent(t *testing.T) {
 	t.Run("no content partition", func(t *testing.T) {
 		t.Parallel()
 		root := setup(t)
-		root.write("/stub/labels", "COS_OEM /dev/vda2\n", 0o644)
+		root.Write("/stub/labels", "COS_OEM /dev/vda2\n", 0o644)
 		require.Equal(t, 0, run(root))
-		require.Empty(t, root.trace()[1:], "only blkid ran: %v", root.trace())
+		require.Empty(t, root.Trace()[1:], "only blkid ran: %v", root.Trace())
 	})
 }
 
@@ -169,37 +169,37 @@ func TestSetupRecovery(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			root := newChroot(t, stubs)
+			root := testutil.NewChroot(t, stubs)
 			maasDisk(root)
-			root.write("/stub/labels", "COS_OEM /dev/vda2\n", 0o644)
-			root.write("/stub/oem-part/grubenv", "", 0o644)
-			root.write("/script", string(SetupRecovery), 0o755)
+			root.Write("/stub/labels", "COS_OEM /dev/vda2\n", 0o644)
+			root.Write("/stub/oem-part/grubenv", "", 0o644)
+			root.Write("/script", string(SetupRecovery), 0o755)
 			if tc.userData {
-				root.write("/var/lib/cloud/instance/user-data.txt", "#cloud-config\nstylus: {}\n", 0o600)
+				root.Write("/var/lib/cloud/instance/user-data.txt", "#cloud-config\nstylus: {}\n", 0o600)
 			}
 			if tc.fail != "" {
-				root.write("/stub/fail-"+tc.fail, "", 0o644)
+				root.Write("/stub/fail-"+tc.fail, "", 0o644)
 			}
-			out, code := root.sh("/script")
+			out, code := root.Sh("/script")
 			require.Equal(t, tc.want, code, out)
-			rebooted := slices.Contains(root.trace(), "reboot")
+			rebooted := slices.Contains(root.Trace(), "reboot")
 			if tc.want != 0 {
 				require.False(t, rebooted, "no reboot after a failure")
-				require.NoFileExists(t, root.path("/var/lib/setup-recovery-completed"))
+				require.NoFileExists(t, root.Path("/var/lib/setup-recovery-completed"))
 				return
 			}
 			require.True(t, rebooted)
-			require.FileExists(t, root.path("/var/lib/setup-recovery-completed"))
-			require.Equal(t, "next_entry=recovery\n", root.read("/stub/oem-part/grubenv"))
+			require.FileExists(t, root.Path("/var/lib/setup-recovery-completed"))
+			require.Equal(t, "next_entry=recovery\n", root.Read("/stub/oem-part/grubenv"))
 			if tc.userData {
-				require.Equal(t, "#cloud-config\nstylus: {}\n", root.read("/stub/oem-part/userdata.yaml"))
+				require.Equal(t, "#cloud-config\nstylus: {}\n", root.Read("/stub/oem-part/userdata.yaml"))
 			} else {
-				require.NoFileExists(t, root.path("/stub/oem-part/userdata.yaml"))
+				require.NoFileExists(t, root.Path("/stub/oem-part/userdata.yaml"))
 			}
-			root.write("/trace", "", 0o644)
-			_, code = root.sh("/script")
+			root.Write("/trace", "", 0o644)
+			_, code = root.Sh("/script")
 			require.Equal(t, 0, code)
-			require.Empty(t, root.trace(), "runs once")
+			require.Empty(t, root.Trace(), "runs once")
 		})
 	}
 }
@@ -217,20 +217,20 @@ func TestMAASCloudConfig(t *testing.T) {
 	stubs := map[string]string{"blkid": contentStubs["blkid"], "wipefs": "", "parted": "", "partprobe": "",
 		"/opt/spectrocloud/scripts/maas-content.sh": ""}
 
-	root := newChroot(t, stubs)
+	root := testutil.NewChroot(t, stubs)
 	maasDisk(root)
-	root.write("/stub/labels", "UBUNTU_ROOTFS /dev/vda5\n", 0o644)
-	require.Len(t, root.runStage(c, "boot"), 1)
-	require.Equal(t, []string{"blkid -L UBUNTU_ROOTFS", "wipefs -a /dev/vda5", "parted -s /dev/vda rm 5", "partprobe /dev/vda"}, root.trace())
-	require.Empty(t, root.runStage(c, "network"), "not in recovery")
+	root.Write("/stub/labels", "UBUNTU_ROOTFS /dev/vda5\n", 0o644)
+	require.Len(t, runStage(t, root, c, "boot"), 1)
+	require.Equal(t, []string{"blkid -L UBUNTU_ROOTFS", "wipefs -a /dev/vda5", "parted -s /dev/vda rm 5", "partprobe /dev/vda"}, root.Trace())
+	require.Empty(t, runStage(t, root, c, "network"), "not in recovery")
 
-	gone := newChroot(t, stubs)
-	gone.write("/stub/labels", "", 0o644)
-	gone.write("/run/cos/active_mode", "", 0o644)
-	gone.runStage(c, "boot")
-	require.Equal(t, []string{"blkid -L UBUNTU_ROOTFS"}, gone.trace(), "nothing to remove")
-	require.Len(t, gone.runStage(c, "network"), 1)
-	require.Equal(t, "maas-content.sh", gone.trace()[1])
+	gone := testutil.NewChroot(t, stubs)
+	gone.Write("/stub/labels", "", 0o644)
+	gone.Write("/run/cos/active_mode", "", 0o644)
+	runStage(t, gone, c, "boot")
+	require.Equal(t, []string{"blkid -L UBUNTU_ROOTFS"}, gone.Trace(), "nothing to remove")
+	require.Len(t, runStage(t, gone, c, "network"), 1)
+	require.Equal(t, "maas-content.sh", gone.Trace()[1])
 }
 
 // TestSetupRecoveryUnit: the unit runs the script once, after the network

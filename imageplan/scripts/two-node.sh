@@ -21,9 +21,13 @@ ubuntu)
 	rm -rf /var/lib/apt/lists/*
 	;;
 opensuse-leap)
-	zypper --non-interactive addrepo https://download.opensuse.org/tumbleweed/repo/oss/ tumbleweed
-	zypper --non-interactive --gpg-auto-import-keys install -y postgresql16 postgresql16-server postgresql16-contrib iputils
-	zypper --non-interactive removerepo tumbleweed
+	# Only the PostgreSQL project's repository (as CanvOS), never a whole
+	# distribution repository: everything else stays Leap's own packages.
+	zypper --non-interactive --quiet addrepo --refresh -p 90 \
+		https://download.opensuse.org/repositories/server:database:postgresql/openSUSE_Tumbleweed/ PostgreSQL
+	zypper --non-interactive --gpg-auto-import-keys refresh
+	zypper --non-interactive install -y postgresql16 postgresql16-server postgresql16-contrib iputils
+	zypper --non-interactive removerepo PostgreSQL
 	zypper clean --all
 	;;
 *)
