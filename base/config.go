@@ -27,6 +27,7 @@ func OptionsFrom(cfg config.Config) Options {
 		UbuntuPro:      cfg.UbuntuProAttach,
 		GPU:            gpuFrom(cfg),
 		Proxy:          Proxy{HTTP: cfg.HTTPProxy, HTTPS: cfg.HTTPSProxy, No: cfg.NoProxy},
+		DRBDVersion:    cfg.DRBDVersion,
 	}
 }
 

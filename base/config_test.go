@@ -24,6 +24,7 @@ INSTALL_NVIDIA_GPU_DRIVERS=true
 NVIDIA_DRIVER_BRANCH=570
 HTTPS_PROXY=http://proxy:3128
 NO_PROXY=.corp
+DRBD_VERSION=9.2.14
 `)
 	cfg, _, err := config.Load(".arg", arg, nil)
 	require.NoError(t, err)
@@ -38,7 +39,8 @@ NO_PROXY=.corp
 			"NVIDIA_INSTALL_FABRICMANAGER": "true", "NVIDIA_INSTALL_IMEX": "true",
 			"NVIDIA_INSTALL_CONTAINER_TOOLKIT": "false", "NVIDIA_REBUILD_INITRD": "true",
 		}},
-		Proxy: Proxy{HTTPS: "http://proxy:3128", No: ".corp"},
+		Proxy:       Proxy{HTTPS: "http://proxy:3128", No: ".corp"},
+		DRBDVersion: "9.2.14",
 	}, o)
 	plan, err := NewPlan(o)
 	require.NoError(t, err)

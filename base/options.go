@@ -51,17 +51,19 @@ type Options struct {
 
 	GPU GPU
 
-	Dockerfile   bool // a Dockerfile input is given: the build starts from it (CanvOS FROM DOCKERFILE)
-	CACerts      bool // a CACerts input (CanvOS certs/) is given
-	CustomFiles  bool // a CustomFiles input (files copied onto /) is given
-	CustomScript bool // a CustomScript input (commands run in the image) is given
+	Dockerfile   bool   // a Dockerfile input is given: the build starts from it (CanvOS FROM DOCKERFILE)
+	DRBDVersion  string // DRBD_VERSION: passed to the Dockerfile as a build argument, as CanvOS does
+	CACerts      bool   // a CACerts input (CanvOS certs/) is given
+	CustomFiles  bool   // a CustomFiles input (files copied onto /) is given
+	CustomScript bool   // a CustomScript input (commands run in the image) is given
 
 	Proxy Proxy // build-time proxy, never left in the image
 }
 
 // GPU selects the driver hook. The scripts come from the Hooks input (a CanvOS
 // checkout, or any directory with the same layout); this module does not carry
-// its own copies of CanvOS' driver installers.
+// its own copies of CanvOS' driver installers. CanvOS runs only the driver
+// script, which runs scripts/install-kernel-headers.sh from its own directory.
 type GPU struct {
 	Vendor string // "", NVIDIA or AMD
 	// Scripts relative to the Hooks input, run in order with bash; empty means
@@ -73,11 +75,10 @@ type GPU struct {
 	Settings map[string]string
 }
 
-// DefaultGPUScripts are CanvOS' driver scripts per vendor. The AMD installer's
-// file name is not in our reference; set GPU.Scripts if yours differs.
+// DefaultGPUScripts are CanvOS' driver scripts per vendor.
 var DefaultGPUScripts = map[string][]string{
-	NVIDIA: {"scripts/install-kernel-headers.sh", "scripts/install-nvidia-drivers.sh"},
-	AMD:    {"scripts/install-kernel-headers.sh", "scripts/install-amd-drivers.sh"},
+	NVIDIA: {"scripts/install-nvidia-drivers.sh"},
+	AMD:    {"scripts/install-amdgpu-drivers.sh"},
 }
 
 // CISScript is CanvOS' CIS hardening script, relative to the Hooks input.

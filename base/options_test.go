@@ -142,7 +142,7 @@ func TestEnvAndMounts(t *testing.T) {
 
 	docker := mustPlan(t, "ubuntu-dockerfile")
 	require.True(t, docker.FromDockerfile)
-	require.Equal(t, []Env{{"BASE", testImage}, {"OS_DISTRIBUTION", "ubuntu"}, {"OS_VERSION", "22.04"}, {"HTTP_PROXY", "http://proxy:3128"}}, docker.DockerBuildArgs)
+	require.Equal(t, []Env{{"BASE", testImage}, {"OS_DISTRIBUTION", "ubuntu"}, {"OS_VERSION", "22.04"}, {"HTTP_PROXY", "http://proxy:3128"}, {"DRBD_VERSION", "9.2.13"}}, docker.DockerBuildArgs, "CanvOS' build arguments, DRBD_VERSION last")
 	require.False(t, mustPlan(t, "ubuntu").FromDockerfile)
 
 	for _, s := range mustPlan(t, "ubuntu").Steps {

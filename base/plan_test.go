@@ -39,11 +39,13 @@ func cases() map[string]Options {
 		"ubuntu-amd": with(ubuntu, func(o *Options) {
 			o.GPU = GPU{Vendor: AMD, Settings: map[string]string{"AMDGPU_DRIVER_SOURCE": "dkms", "AMDGPU_ARTIFACT_PATH": "./build/amdgpu.tar.gz"}}
 		}),
-		"ubuntu-arm64":      with(ubuntu, func(o *Options) { o.Arch = "arm64" }),
-		"ubuntu-jetson":     with(ubuntu, func(o *Options) { o.Arch, o.Jetson = "arm64", true }),
-		"ubuntu-certs":      with(ubuntu, func(o *Options) { o.CACerts = true }),
-		"ubuntu-custom":     with(ubuntu, func(o *Options) { o.CustomFiles, o.CustomScript = true, true }),
-		"ubuntu-dockerfile": with(ubuntu, func(o *Options) { o.Dockerfile, o.Proxy = true, Proxy{HTTP: "http://proxy:3128"} }),
+		"ubuntu-arm64":  with(ubuntu, func(o *Options) { o.Arch = "arm64" }),
+		"ubuntu-jetson": with(ubuntu, func(o *Options) { o.Arch, o.Jetson = "arm64", true }),
+		"ubuntu-certs":  with(ubuntu, func(o *Options) { o.CACerts = true }),
+		"ubuntu-custom": with(ubuntu, func(o *Options) { o.CustomFiles, o.CustomScript = true, true }),
+		"ubuntu-dockerfile": with(ubuntu, func(o *Options) {
+			o.Dockerfile, o.Proxy, o.DRBDVersion = true, Proxy{HTTP: "http://proxy:3128"}, "9.2.13"
+		}),
 		"ubuntu-proxy": with(ubuntu, func(o *Options) {
 			o.Proxy = Proxy{HTTP: "http://proxy:3128", HTTPS: "http://proxy:3128", No: "10.0.0.0/8,.corp"}
 		}),

@@ -148,3 +148,23 @@ func envs(p Plan) []Env {
 	}
 	return all
 }
+
+// TestGPUHook runs the AMD driver step against a stand-in CanvOS checkout:
+// the step runs CanvOS' scripts/install-amdgpu-drivers.sh with the AMDGPU_*
+// settings (the artifact path under the checkout), and the kernel-headers
+// helper runs once, from the driver script, as in CanvOS.
+func TestGPUHook(t *testing.T) {
+	t.Parallel()
+	hooks := t.TempDir()
+	writeFile(t, filepath.Join(hooks, "scripts", "install-amdgpu-drivers.sh"),
+		"env | grep ^AMDGPU_ | sort >\"$(dirname \"$0\")/../driver.env\"\nbash \"$(dirname \"$0\")/install-kernel-headers.sh\"\n", 0o755)
+	writeFile(t, filepath.Join(hooks, "scripts", "install-kernel-headers.sh"), "echo headers >>\"$(dirname \"$0\")/../headers.log\"\n", 0o755)
+	s := step(t, mustPlan(t, "ubuntu-amd"), "gpu-amd")
+	var env []string
+	for _, e := range s.Env {
+		env = append(env, e.Name+"="+strings.ReplaceAll(e.Value, hooksMount, hooks))
+	}
+	runScript(t, s.Script, map[string]string{hooksMount: hooks}, env...)
+	require.Equal(t, "AMDGPU_ARTIFACT_PATH="+hooks+"/build/amdgpu.tar.gz\nAMDGPU_DRIVER_SOURCE=dkms\n", readFile(t, filepath.Join(hooks, "driver.env")))
+	require.Equal(t, "headers\n", readFile(t, filepath.Join(hooks, "headers.log")))
+}

@@ -112,6 +112,9 @@ func NewPlan(o Options) (Plan, error) {
 	if o.Dockerfile {
 		plan.FromDockerfile = true
 		plan.DockerBuildArgs = append([]Env{{"BASE", o.Image}, {"OS_DISTRIBUTION", o.Distro}, {"OS_VERSION", o.Version}}, o.Proxy.upper()...)
+		if o.DRBDVersion != "" {
+			plan.DockerBuildArgs = append(plan.DockerBuildArgs, Env{"DRBD_VERSION", o.DRBDVersion})
+		}
 	}
 	return plan, nil
 }
