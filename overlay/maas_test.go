@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"text/template"
 
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"dagger/canvos/testutil"
 )
@@ -248,4 +250,54 @@ func TestSetupRecoveryUnit(t *testing.T) {
 	require.Equal(t, []string{"oneshot"}, unit["Type"])
 	require.Equal(t, []string{"network-online.target"}, unit["After"], "not after cloud-final: Ubuntu orders that after multi-user.target")
 	require.Equal(t, []string{"multi-user.target"}, unit["WantedBy"])
+}
+
+// TestGrubCustom: the COS_OEM grubcustom entry parses as GRUB script and is
+// the 'ubuntu-firstboot' entry the MAAS disk's grubenv names, booting the
+// Ubuntu partition by label.
+func TestGrubCustom(t *testing.T) {
+	t.Parallel()
+	grubScriptCheck(t, GrubCustom)
+	require.Regexp(t, `(?m)^menuentry 'MAAS Kairos Setup' --id 'ubuntu-firstboot' \{$`, string(GrubCustom))
+	require.Contains(t, string(GrubCustom), "search --no-floppy --label --set=root UBUNTU_ROOTFS")
+	require.Contains(t, string(GrubCustom), "root=LABEL=UBUNTU_ROOTFS rw console=tty1 console=ttyS0,115200n8")
+}
+
+// TestKairosReset renders the raw disk's 01_reset.yaml and runs its stages in
+// a chroot: recovery boots lay out state (the given size) then persistent
+// (the rest) after COS_RECOVERY and reset unattended; after the reset the
+// file removes itself; active boots reset nothing.
+func TestKairosReset(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	require.NoError(t, template.Must(template.New("r").Option("missingkey=error").Parse(KairosReset)).Execute(&b, map[string]int{"StateMiB": 4196}))
+	var layout struct {
+		Stages map[string][]struct {
+			Layout struct {
+				Device        struct{ Label string }
+				AddPartitions []map[string]any `yaml:"add_partitions"`
+			}
+		}
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(b.String()), &layout))
+	var parts []map[string]any
+	for _, s := range layout.Stages["rootfs.before"] {
+		require.Equal(t, "COS_RECOVERY", s.Layout.Device.Label)
+		parts = append(parts, s.Layout.AddPartitions...)
+	}
+	require.Equal(t, []map[string]any{
+		{"fsLabel": "COS_STATE", "size": 4196, "pLabel": "state", "filesystem": "ext4"},
+		{"fsLabel": "COS_PERSISTENT", "size": 0, "pLabel": "persistent", "filesystem": "ext4"},
+	}, parts)
+
+	c := parseYip(t, File{Path: "01_reset.yaml", Data: []byte(b.String())})
+	testutil.ShellCheck(t, commands(c))
+	root := testutil.NewChroot(t, map[string]string{"kairos-agent": ""})
+	root.Write("/oem/01_reset.yaml", b.String(), 0o644)
+	require.Empty(t, runStage(t, root, c, "network"), "active boot")
+	root.Write("/run/cos/recovery_mode", "", 0o644)
+	require.Len(t, runStage(t, root, c, "network"), 1)
+	require.Equal(t, []string{"kairos-agent --debug reset --unattended --reboot"}, root.Trace())
+	require.Len(t, runStage(t, root, c, "after-reset"), 1)
+	require.NoFileExists(t, root.Path("/oem/01_reset.yaml"))
 }
