@@ -75,13 +75,21 @@ rm "$2"
 	"/opt/spectrocloud/bin/agent-provider-stylus": "",
 }
 
-func ukiConfig(t *testing.T) yipConfig {
-	f, err := UKICloudConfig()
+// loadCloudConfig loads a cloud-config, checks its image path, parses it and
+// runs shellcheck on its shell text.
+func loadCloudConfig(t *testing.T, load func() (File, error), path string) yipConfig {
+	t.Helper()
+	f, err := load()
 	require.NoError(t, err)
-	require.Equal(t, "/etc/kairos/80_stylus_uki.yaml", f.Path)
+	require.Equal(t, path, f.Path)
 	c := parseYip(t, f)
-	require.ElementsMatch(t, []string{"rootfs", "initramfs", "after-install"}, slices.Collect(maps.Keys(c.Stages)))
 	testutil.ShellCheck(t, commands(c))
+	return c
+}
+
+func ukiConfig(t *testing.T) yipConfig {
+	c := loadCloudConfig(t, UKICloudConfig, "/etc/kairos/80_stylus_uki.yaml")
+	require.ElementsMatch(t, []string{"rootfs", "initramfs", "after-install"}, slices.Collect(maps.Keys(c.Stages)))
 	return c
 }
 
@@ -190,12 +198,8 @@ func TestUKICloudConfigInitramfs(t *testing.T) {
 // /usr/local is overlaid with local/ and work/ on COS_PERSISTENT.
 func TestJetsonMountConfig(t *testing.T) {
 	t.Parallel()
-	f, err := JetsonMountConfig()
-	require.NoError(t, err)
-	require.Equal(t, "/etc/kairos/mount.yaml", f.Path)
-	c := parseYip(t, f)
+	c := loadCloudConfig(t, JetsonMountConfig, "/etc/kairos/mount.yaml")
 	require.Equal(t, []string{"initramfs.before"}, slices.Collect(maps.Keys(c.Stages)))
-	testutil.ShellCheck(t, commands(c))
 	stubs := map[string]string{"mount": "", "umount": "exit 32\n"} // 32: not mounted
 	root := testutil.NewChroot(t, stubs)
 	require.Len(t, runStage(t, root, c, "initramfs.before"), 1)
@@ -225,10 +229,9 @@ func TestJetsonOverlayMount(t *testing.T) {
 	if os.Geteuid() != 0 {
 		testutil.Missing(t, "mounting needs root")
 	}
-	f, err := JetsonMountConfig()
-	require.NoError(t, err)
 	var cmd string
-	for _, part := range strings.Split(parseYip(t, f).Stages["initramfs.before"][0].Commands[1], "&&") {
+	c := loadCloudConfig(t, JetsonMountConfig, "/etc/kairos/mount.yaml")
+	for _, part := range strings.Split(c.Stages["initramfs.before"][0].Commands[1], "&&") {
 		if strings.HasPrefix(strings.TrimSpace(part), "mount -t overlay") {
 			cmd = strings.TrimSpace(part)
 		}

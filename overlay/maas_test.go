@@ -211,11 +211,7 @@ func TestSetupRecovery(t *testing.T) {
 // boots run maas-content.sh.
 func TestMAASCloudConfig(t *testing.T) {
 	t.Parallel()
-	f, err := MAASCloudConfig()
-	require.NoError(t, err)
-	require.Equal(t, "/system/oem/80_stylus_maas.yaml", f.Path)
-	c := parseYip(t, f)
-	testutil.ShellCheck(t, commands(c))
+	c := loadCloudConfig(t, MAASCloudConfig, "/system/oem/80_stylus_maas.yaml")
 	stubs := map[string]string{"blkid": contentStubs["blkid"], "wipefs": "", "parted": "", "partprobe": "",
 		"/opt/spectrocloud/scripts/maas-content.sh": ""}
 
