@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -49,4 +50,22 @@ var (
 	noSpace   = &format{"a value without whitespace", func(v string) bool { return !strings.ContainsAny(v, " \t\n\r") }}
 	path      = &format{"a file path", func(v string) bool { return !strings.ContainsAny(v, "\x00\n\r") }}
 	localPath = &format{"a relative path inside the build context, without '..'", filepath.IsLocal}
+
+	// AWS' documented naming rules, so a typo fails before a multi-GB upload.
+	awsRegion = &format{"an AWS region code such as us-east-1, eu-central-2 or us-gov-west-1", matches(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)}
+	s3Bucket  = &format{"an S3 bucket name: 3-63 lowercase letters, digits, '.', '-', starting and ending with a letter or digit", func(v string) bool {
+		return len(v) >= 3 && len(v) <= 63 && isBucket(v) && !strings.Contains(v, "..") && !isIPv4(v)
+	}}
+	s3Key = &format{"an S3 object key: at most 1024 bytes, no control characters, not starting with '/'", func(v string) bool {
+		return len(v) <= 1024 && !strings.HasPrefix(v, "/") && !strings.ContainsFunc(v, unicode.IsControl)
+	}}
+	amiName = &format{"an AMI name: 3-128 letters, digits and ( ) [ ] space . / - ' @ _", func(v string) bool {
+		return len(v) >= 3 && len(v) <= 128 && isAMIName(v)
+	}}
+)
+
+var (
+	isBucket  = matches(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+	isIPv4    = matches(`^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$`)
+	isAMIName = matches(`^[A-Za-z0-9()\[\] ./'@_-]+$`)
 )

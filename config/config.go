@@ -102,6 +102,7 @@ type Config struct {
 	Region                  string          // REGION
 	S3Bucket                string          // S3_BUCKET
 	S3Key                   string          // S3_KEY
+	AMIName                 string          // AMI_NAME
 	ProxyCertPath           string          // PROXY_CERT_PATH (deprecated)
 
 	// GPU drivers.

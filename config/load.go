@@ -33,9 +33,12 @@ func ParseOverride(s string) (Override, error) {
 // shell history, build caches and logs. Their values are never echoed.
 var secrets = map[string]string{
 	"UBUNTU_PRO_KEY":        "pass the Ubuntu Pro token as a secret (dagger: --ubuntu-pro-key env:UBUNTU_PRO_KEY), not in .arg",
-	"AWS_ACCESS_KEY_ID":     "pass AWS credentials as secrets, not in .arg",
-	"AWS_SECRET_ACCESS_KEY": "pass AWS credentials as secrets, not in .arg",
+	"AWS_ACCESS_KEY_ID":     awsSecret,
+	"AWS_SECRET_ACCESS_KEY": awsSecret,
+	"AWS_SESSION_TOKEN":     awsSecret,
 }
+
+const awsSecret = "pass AWS credentials as secrets (dagger: --aws-access-key-id env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY), not in .arg"
 
 // Load reads an .arg file (data may be nil: no file; name labels messages)
 // and the overrides, applies CanvOS' defaults and validates everything. It

@@ -165,6 +165,23 @@ func TestLoadSecretsRejectedWithoutEcho(t *testing.T) {
 	_, _, err = load(t, nil, "UBUNTU_PRO_KEY=C1234567secret")
 	require.ErrorIs(t, err, usererr.ErrInvalid)
 	require.NotContains(t, err.Error(), "C1234567secret")
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+		_, _, err = load(t, text(k+"=AKIAsecretvalue\n"))
+		require.ErrorIs(t, err, usererr.ErrInvalid, k)
+		require.Contains(t, err.Error(), k)
+		require.NotContains(t, err.Error(), "AKIAsecretvalue")
+	}
+}
+
+// Real names pass the AWS checks (the failing ones are in TestLoadValueErrors).
+func TestLoadAWSNames(t *testing.T) {
+	t.Parallel()
+	c, _, err := load(t, nil, "REGION=us-gov-west-1", "S3_BUCKET=edge.images-01", "S3_KEY=canvos/kairos ubuntu.raw", "AMI_NAME=palette-edge (k3s) 1.32/amd64_v4.10")
+	require.NoError(t, err)
+	require.Equal(t, "us-gov-west-1", c.Region)
+	require.Equal(t, "edge.images-01", c.S3Bucket)
+	require.Equal(t, "canvos/kairos ubuntu.raw", c.S3Key)
+	require.Equal(t, "palette-edge (k3s) 1.32/amd64_v4.10", c.AMIName)
 }
 
 func TestLoadValueErrors(t *testing.T) {
@@ -190,6 +207,14 @@ func TestLoadValueErrors(t *testing.T) {
 		{"OS_DISTRIBUTION=Ubuntu", `OS_DISTRIBUTION: invalid value "Ubuntu"; allowed: lowercase`},
 		{"AMDGPU_ARTIFACT_PATH=../amd.tar.gz", `AMDGPU_ARTIFACT_PATH: invalid value "../amd.tar.gz"; allowed: a relative path inside the build context`},
 		{"HTTP_PROXY=http://a b", `HTTP_PROXY: invalid value "http://a b"; allowed: a value without whitespace`},
+		{"REGION=US-EAST-1", `REGION: invalid value "US-EAST-1"; allowed: an AWS region code`},
+		{"REGION=us-east", `REGION: invalid value "us-east"`},
+		{"S3_BUCKET=My_Bucket", `S3_BUCKET: invalid value "My_Bucket"; allowed: an S3 bucket name`},
+		{"S3_BUCKET=192.168.1.1", `S3_BUCKET: invalid value "192.168.1.1"`},
+		{"S3_BUCKET=a..b", `S3_BUCKET: invalid value "a..b"`},
+		{"S3_KEY=/images/x.raw", `S3_KEY: invalid value "/images/x.raw"; allowed: an S3 object key`},
+		{"AMI_NAME=edge#1", `AMI_NAME: invalid value "edge#1"; allowed: an AMI name`},
+		{"AMI_NAME=ab", `AMI_NAME: invalid value "ab"`},
 		{"NOT_A_PARAM=1", `--set: invalid value "NOT_A_PARAM"; allowed: a CanvOS parameter name`},
 		{"CUSTOM_TAGG=1", `did you mean CUSTOM_TAG?`},
 	}
