@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -103,6 +104,16 @@ func (p *Param) set(c *Config, v string) error {
 		reflect.ValueOf(f).Elem().SetString(v)
 	}
 	return nil
+}
+
+// CheckValue reports whether v is a valid value of the parameter name, with
+// the error a .arg line would get; for verbs that take a parameter as a flag.
+func CheckValue(name, v string) error {
+	p, ok := lookup[name]
+	if !ok {
+		return fmt.Errorf("config: unknown parameter %s", name)
+	}
+	return p.set(&Config{}, v)
 }
 
 // Value returns the value of the CanvOS parameter name (or alias) as an .arg
