@@ -2,8 +2,9 @@
 // `dagger check -m tests` (CI: .github/workflows/ci.yml). Everything that
 // can run without an engine is tested by `go test` in the root module; these
 // checks cover the wiring: configuration loading in the engine, key
-// generation, an ISO from a small rootfs built in a container, and provider
-// images pushed to a registry service inside the engine.
+// generation, an ISO from a small rootfs built in a container, provider
+// images pushed to a registry service inside the engine, and aws-cloud-image
+// in dry-run mode.
 package main
 
 import (
@@ -38,6 +39,24 @@ func (t *Tests) Plan(ctx context.Context) error {
 		return err
 	}
 	for _, want := range []string{"ttl.sh/ubuntu:" + providerTag, "PASTE THE CONTENT BELOW INTO YOUR CLUSTER PROFILE"} {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
+		}
+	}
+	return nil
+}
+
+// AwsCloudImageDryRun checks that the engine runs aws-cloud-image's flow
+// in the worker, with the .arg parameters as tags, without credentials or calls.
+// +check
+func (t *Tests) AwsCloudImageDryRun(ctx context.Context) error {
+	raw := dag.Directory().WithNewFile("edge.raw", strings.Repeat("kairos", 1<<18)).File("edge.raw")
+	out, err := canvos().AwsCloudImage(ctx, raw, dagger.CanvosAwsCloudImageOpts{Region: "eu-central-1", S3Bucket: "edge-images", DryRun: true})
+	if err != nil {
+		return err
+	}
+	for _, want := range []string{"s3 CreateMultipartUpload Bucket=edge-images Key=edge.raw",
+		`ec2 RegisterImage Name="edge.raw" Architecture=x86_64 BootMode=uefi EnaSupport=true`, `canvos:K8S_VERSION="` + k8sVersion + `"`} {
 		if !strings.Contains(out, want) {
 			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
 		}
