@@ -124,6 +124,16 @@ func TestRunFailedImportReportsAWSMessage(t *testing.T) {
 	require.NotContains(t, f.EC2.Actions(), "RegisterImage")
 }
 
+func TestRunFailedAMIReportsStateReason(t *testing.T) {
+	t.Parallel()
+	f := testutil.NewAWS(t, bucket)
+	f.EC2.ImageFailure = "Client.InvalidSnapshot.NotFound: snapshot is not bootable"
+	raw, _ := rawFile(t, 1000, 9)
+	o, _ := options(t, raw)
+	_, err := Run(context.Background(), o, clients(f))
+	require.ErrorContains(t, err, "is failed: Client.InvalidSnapshot.NotFound: snapshot is not bootable")
+}
+
 func TestRunReusesAMIOfTheSameName(t *testing.T) {
 	t.Parallel()
 	f := testutil.NewAWS(t, bucket)

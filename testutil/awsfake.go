@@ -10,6 +10,7 @@ package testutil
 // johannesboyne/gofakes3 in memory.
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -121,6 +122,7 @@ type EC2Fake struct {
 	PollsToComplete  int
 	PollsToAvailable int
 	ImportFailure    string // status message of a failing import; empty: imports succeed
+	ImageFailure     string // state reason of a registered AMI that fails; empty: AMIs become available
 	// RegisterRace registers an AMI of the requested name just before
 	// RegisterImage, as a concurrent run would; RegisterImage then fails
 	// with InvalidAMIName.Duplicate.
@@ -136,6 +138,7 @@ type EC2Fake struct {
 
 type fakeImage struct {
 	id, name, owner, state, created string
+	reason                          string     // of a failed AMI
 	params                          url.Values // of RegisterImage
 	tags                            map[string]string
 	polls                           int
@@ -288,7 +291,7 @@ type userBucket struct {
 }
 
 type snapshotTaskDetail struct {
-	DiskImageSize float64    `xml:"diskImageSize"`
+	DiskImageSize float64    `xml:"diskImageSize"` // GiB
 	Format        string     `xml:"format"`
 	Progress      string     `xml:"progress,omitempty"`
 	SnapshotID    string     `xml:"snapshotId,omitempty"`
@@ -326,7 +329,7 @@ func (f *EC2Fake) importSnapshot(p url.Values) (any, error) {
 }
 
 func (f *EC2Fake) detail(t *fakeTask, status, msg, progress string) snapshotTaskDetail {
-	return snapshotTaskDetail{DiskImageSize: float64(t.size), Format: "RAW", Progress: progress, SnapshotID: t.snapshot,
+	return snapshotTaskDetail{DiskImageSize: float64(t.size) / (1 << 30), Format: "RAW", Progress: progress, SnapshotID: t.snapshot,
 		Status: status, StatusMessage: msg, UserBucket: userBucket{t.bucket, t.key}}
 }
 
@@ -437,7 +440,10 @@ func (f *EC2Fake) describeImages(p url.Values) (any, error) {
 		}
 		if len(ids) > 0 && img.state == "pending" {
 			if img.polls++; img.polls >= f.PollsToAvailable {
-				img.state = "available"
+				img.state, img.reason = "available", ""
+				if f.ImageFailure != "" {
+					img.state, img.reason = "failed", f.ImageFailure
+				}
 			}
 		}
 		out.Images = append(out.Images, item(img))
@@ -463,7 +469,7 @@ func item(img *fakeImage) imageItem {
 		it.EnaSupport, it.VirtualizationType = img.params.Get("EnaSupport") == "true", img.params.Get("VirtualizationType")
 	}
 	if img.state == "failed" {
-		it.StateReasonCode, it.StateReasonMessage = "Client.InvalidSnapshot.NotFound", "snapshot not found"
+		it.StateReasonCode, it.StateReasonMessage = "Client.InvalidSnapshot.NotFound", cmp.Or(img.reason, "snapshot not found")
 	}
 	for _, k := range slices.Sorted(maps.Keys(img.tags)) {
 		it.Tags = append(it.Tags, tagItem{k, img.tags[k]})
