@@ -81,7 +81,7 @@ func (m *Canvos) AwsCloudImage(
 	if !dryRun && !keys && awsCredentials == nil && awsConfig == nil {
 		return "", usererr.New("AWS credentials", "none", "--aws-access-key-id and --aws-secret-access-key, or --aws-credentials/--aws-config (with --aws-profile)")
 	}
-	ctr := mm.worker().
+	ctr := mm.worker(cfg.Arch).
 		WithExec([]string{"sh", "-c", aptInstall, "sh", "ca-certificates"}). // TLS to AWS
 		WithMountedFile("/in/"+name, raw)
 	for k, v := range buildEnv(cfg) {
