@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"dagger/canvos/awsimage"
+	"dagger/canvos/config"
 	"dagger/canvos/internal/dagger"
 	"dagger/canvos/usererr"
 )
@@ -61,25 +62,10 @@ func (m *Canvos) AwsCloudImage(
 			mm.Overrides = append(mm.Overrides, o)
 		}
 	}
-	cfg, err := mm.resolve(ctx)
+	secrets := awsCredentialSecrets{awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsCredentials, awsConfig}
+	cfg, name, err := mm.awsTarget(ctx, raw, secrets, dryRun)
 	if err != nil {
 		return "", err
-	}
-	name, err := raw.Name(ctx)
-	if err != nil {
-		return "", err
-	}
-	o := awsimage.FromConfig(cfg)
-	o.Raw = name
-	if o, err = o.Validate(); err != nil {
-		return "", err
-	}
-	keys := awsAccessKeyId != nil || awsSecretAccessKey != nil
-	if keys && (awsAccessKeyId == nil || awsSecretAccessKey == nil) {
-		return "", usererr.New("--aws-access-key-id/--aws-secret-access-key", "one of them", "both, or neither with --aws-credentials")
-	}
-	if !dryRun && !keys && awsCredentials == nil && awsConfig == nil {
-		return "", usererr.New("AWS credentials", "none", "--aws-access-key-id and --aws-secret-access-key, or --aws-credentials/--aws-config (with --aws-profile)")
 	}
 	ctr := mm.worker(cfg.Arch).
 		WithExec([]string{"sh", "-c", aptInstall, "sh", "ca-certificates"}). // TLS to AWS
@@ -87,7 +73,7 @@ func (m *Canvos) AwsCloudImage(
 	for k, v := range buildEnv(cfg) {
 		ctr = ctr.WithEnvVariable(k, v)
 	}
-	ctr = withAWSCredentials(ctr, awsCredentialSecrets{awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsCredentials, awsConfig}, awsProfile)
+	ctr = withAWSCredentials(ctr, secrets, awsProfile)
 	// The worker resolves the same configuration: the .arg file and the
 	// overrides (with the arguments above), which name no secret.
 	args := []string{"canvos", "aws-cloud-image", "--raw", "/in/" + name}
@@ -109,6 +95,33 @@ func (m *Canvos) AwsCloudImage(
 	// its inputs, so it must run on every call (Dagger: a cache-busting input).
 	out, err := ctr.WithEnvVariable("CANVOS_AWS_RUN", rand.Text()).WithExec(args).Stdout(ctx)
 	return strings.TrimSpace(out), err
+}
+
+// awsTarget resolves and checks everything aws-cloud-image needs before a
+// container starts: the configuration, the raw file's name (the default
+// S3_KEY) and the presence of credentials.
+func (m *Canvos) awsTarget(ctx context.Context, raw *dagger.File, s awsCredentialSecrets, dryRun bool) (config.Config, string, error) {
+	cfg, err := m.resolve(ctx)
+	if err != nil {
+		return cfg, "", err
+	}
+	name, err := raw.Name(ctx)
+	if err != nil {
+		return cfg, "", err
+	}
+	o := awsimage.FromConfig(cfg)
+	o.Raw = name
+	if _, err := o.Validate(); err != nil {
+		return cfg, "", err
+	}
+	keys := s.keyID != nil || s.secretKey != nil
+	if keys && (s.keyID == nil || s.secretKey == nil) {
+		return cfg, "", usererr.New("--aws-access-key-id/--aws-secret-access-key", "one of them", "both, or neither with --aws-credentials")
+	}
+	if !dryRun && !keys && s.credentials == nil && s.config == nil {
+		return cfg, "", usererr.New("AWS credentials", "none", "--aws-access-key-id and --aws-secret-access-key, or --aws-credentials/--aws-config (with --aws-profile)")
+	}
+	return cfg, name, nil
 }
 
 // awsCredentialSecrets are the optional secrets of AwsCloudImage.
