@@ -15,7 +15,6 @@ package awsimage
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"time"
@@ -59,7 +58,7 @@ type Clients struct {
 // Options say what to upload and register.
 type Options struct {
 	Raw    string      // the raw disk image
-	Region string      // REGION; the clients are bound to it, messages and tags name it
+	Region string      // REGION: the clients must be bound to it (Connect)
 	Bucket string      // S3_BUCKET
 	Key    string      // S3_KEY; default the raw file's name
 	Name   string      // AMI_NAME; default Key
@@ -209,5 +208,3 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf("aws-cloud-image: "+format, args...) }

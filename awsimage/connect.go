@@ -18,7 +18,7 @@ import (
 // value from the environment or a file ever reaches a log.
 const noCredentials = "none found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), " +
 	"or AWS_PROFILE with AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE; with Dagger pass them as secrets " +
-	"(--aws-access-key-id env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY, or --aws-credentials file:…)"
+	"(--aws-access-key-id env://AWS_ACCESS_KEY_ID --aws-secret-access-key env://AWS_SECRET_ACCESS_KEY, or --aws-credentials file://…)"
 
 // Connect builds the S3 and EC2 clients for region the way the AWS CLI
 // finds credentials — environment, then the shared credentials and config

@@ -3,6 +3,7 @@ package awsimage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -33,7 +34,7 @@ func (e *ec2Flow) existing(ctx context.Context, sum string) (string, bool, error
 		},
 	})
 	if err != nil {
-		return "", false, errorf("ec2 DescribeImages name=%s: %w", e.o.Name, err)
+		return "", false, fmt.Errorf("ec2 DescribeImages name=%s: %w", e.o.Name, err)
 	}
 	if len(out.Images) == 0 {
 		return "", false, nil
@@ -63,7 +64,7 @@ func (e *ec2Flow) importSnapshot(ctx context.Context, sum string) (string, error
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeImportSnapshotTask, Tags: tags}},
 	})
 	if err != nil {
-		return "", errorf("ec2 ImportSnapshot %s: %w", e.o.source(), err)
+		return "", fmt.Errorf("ec2 ImportSnapshot %s: %w", e.o.source(), err)
 	}
 	task := aws.ToString(out.ImportTaskId)
 	e.o.printf("ec2: importing %s as a snapshot (task %s)", e.o.source(), task)
@@ -72,7 +73,7 @@ func (e *ec2Flow) importSnapshot(ctx context.Context, sum string) (string, error
 		return "", err
 	}
 	if _, err := e.api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{snap}, Tags: tags}); err != nil {
-		return "", errorf("ec2 CreateTags %s: %w", snap, err)
+		return "", fmt.Errorf("ec2 CreateTags %s: %w", snap, err)
 	}
 	return snap, nil
 }
@@ -84,7 +85,7 @@ func (e *ec2Flow) waitImport(ctx context.Context, task string) (string, error) {
 	for {
 		out, err := e.api.DescribeImportSnapshotTasks(ctx, &ec2.DescribeImportSnapshotTasksInput{ImportTaskIds: []string{task}})
 		if err != nil {
-			return "", errorf("ec2 DescribeImportSnapshotTasks %s: %w", task, err)
+			return "", fmt.Errorf("ec2 DescribeImportSnapshotTasks %s: %w", task, err)
 		}
 		if len(out.ImportSnapshotTasks) == 1 && out.ImportSnapshotTasks[0].SnapshotTaskDetail != nil {
 			d := out.ImportSnapshotTasks[0].SnapshotTaskDetail
@@ -92,7 +93,7 @@ func (e *ec2Flow) waitImport(ctx context.Context, task string) (string, error) {
 			switch status {
 			case "completed":
 				if aws.ToString(d.SnapshotId) == "" {
-					return "", errorf("ec2 import task %s completed without a snapshot id", task)
+					return "", fmt.Errorf("ec2 import task %s completed without a snapshot id", task)
 				}
 				e.o.printf("ec2: import task %s completed: snapshot %s", task, aws.ToString(d.SnapshotId))
 				return aws.ToString(d.SnapshotId), nil
@@ -102,11 +103,11 @@ func (e *ec2Flow) waitImport(ctx context.Context, task string) (string, error) {
 					last = now
 				}
 			default:
-				return "", errorf("ec2 import task %s of %s %s: %s", task, e.o.source(), status, msg)
+				return "", fmt.Errorf("ec2 import task %s of %s %s: %s", task, e.o.source(), status, msg)
 			}
 		}
 		if err := sleep(ctx, e.o.Poll); err != nil {
-			return "", errorf("waiting for import task %s: %w", task, err)
+			return "", fmt.Errorf("waiting for import task %s: %w", task, err)
 		}
 	}
 }
@@ -133,7 +134,7 @@ func (e *ec2Flow) register(ctx context.Context, snap, sum string) (string, bool,
 		}
 	}
 	if err != nil {
-		return "", false, errorf("ec2 RegisterImage %q from %s: %w", e.o.Name, snap, err)
+		return "", false, fmt.Errorf("ec2 RegisterImage %q from %s: %w", e.o.Name, snap, err)
 	}
 	id := aws.ToString(out.ImageId)
 	e.o.printf("ec2: registered AMI %s (%q, %s, UEFI, ENA) from snapshot %s", id, e.o.Name, e.o.architecture(), snap)
@@ -146,10 +147,10 @@ func (e *ec2Flow) waitImage(ctx context.Context, id string) error {
 	for {
 		out, err := e.api.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
 		if err != nil {
-			return errorf("ec2 DescribeImages %s: %w", id, err)
+			return fmt.Errorf("ec2 DescribeImages %s: %w", id, err)
 		}
 		if len(out.Images) != 1 {
-			return errorf("ec2 DescribeImages %s: %d images", id, len(out.Images))
+			return fmt.Errorf("ec2 DescribeImages %s: %d images", id, len(out.Images))
 		}
 		img := out.Images[0]
 		switch img.State {
@@ -162,10 +163,10 @@ func (e *ec2Flow) waitImage(ctx context.Context, id string) error {
 			if img.StateReason != nil {
 				reason = aws.ToString(img.StateReason.Message)
 			}
-			return errorf("ec2 AMI %s is %s: %s", id, img.State, reason)
+			return fmt.Errorf("ec2 AMI %s is %s: %s", id, img.State, reason)
 		}
 		if err := sleep(ctx, e.o.Poll); err != nil {
-			return errorf("waiting for AMI %s: %w", id, err)
+			return fmt.Errorf("waiting for AMI %s: %w", id, err)
 		}
 	}
 }

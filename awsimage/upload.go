@@ -92,7 +92,7 @@ func digest(path string, partSize int64, printf func(string, ...any)) (fileDiges
 	for off := int64(0); off < d.size; off += d.partSize {
 		part := md5.New()
 		if _, err := io.CopyN(io.MultiWriter(whole, part), f, d.partLen(len(d.partMD5)+1)); err != nil {
-			return fileDigest{}, fmt.Errorf("aws-cloud-image: read %s: %w", path, err)
+			return fileDigest{}, fmt.Errorf("read %s: %w", path, err)
 		}
 		d.partMD5 = append(d.partMD5, [md5.Size]byte(part.Sum(nil)))
 		if end := off + d.partSize; end/step != off/step && end < d.size {
@@ -129,7 +129,7 @@ func (u *upload) run(ctx context.Context) (bool, error) {
 			Metadata:    map[string]string{metaSHA256: u.d.sha256},
 		})
 		if err != nil {
-			return false, errorf("s3 CreateMultipartUpload %s: %w", u.o.source(), err)
+			return false, fmt.Errorf("s3 CreateMultipartUpload %s: %w", u.o.source(), err)
 		}
 		id, done = aws.ToString(out.UploadId), map[int32]string{}
 		u.o.printf("s3: uploading %s to %s (upload %s)", u.d.path, u.o.source(), id)
@@ -149,7 +149,7 @@ func (u *upload) present(ctx context.Context) (bool, error) {
 	case errors.As(err, &missing):
 		return false, nil
 	case err != nil:
-		return false, errorf("s3 HeadObject %s: %w", u.o.source(), err)
+		return false, fmt.Errorf("s3 HeadObject %s: %w", u.o.source(), err)
 	}
 	if aws.ToInt64(head.ContentLength) == u.d.size && head.Metadata[metaSHA256] == u.d.sha256 {
 		u.o.printf("s3: %s already holds this file (sha256 %s): not uploading it again", u.o.source(), u.d.sha256)
@@ -167,7 +167,7 @@ func (u *upload) resumable(ctx context.Context) (string, map[int32]string, error
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return "", nil, errorf("s3 ListMultipartUploads %s: %w", u.o.source(), err)
+			return "", nil, fmt.Errorf("s3 ListMultipartUploads %s: %w", u.o.source(), err)
 		}
 		for _, up := range page.Uploads {
 			if aws.ToString(up.Key) == u.o.Key {
@@ -201,7 +201,7 @@ func (u *upload) matchingParts(ctx context.Context, id string) (map[int32]string
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, false, errorf("s3 ListParts %s upload %s: %w", u.o.source(), id, err)
+			return nil, false, fmt.Errorf("s3 ListParts %s upload %s: %w", u.o.source(), id, err)
 		}
 		for _, p := range page.Parts {
 			n := aws.ToInt32(p.PartNumber)
@@ -221,7 +221,7 @@ func (u *upload) matchingParts(ctx context.Context, id string) (map[int32]string
 func (u *upload) sendParts(ctx context.Context, id string, done map[int32]string) error {
 	f, err := os.Open(u.d.path)
 	if err != nil {
-		return fmt.Errorf("aws-cloud-image: %w", err)
+		return err
 	}
 	defer f.Close()
 	var sent atomic.Int64
@@ -262,7 +262,7 @@ func (u *upload) sendPart(ctx context.Context, f *os.File, id string, n int) (st
 		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(sum[:])), // S3 rejects a part that arrives damaged
 	})
 	if err != nil {
-		return "", errorf("s3 UploadPart %s part %d: %w", u.o.source(), n, err)
+		return "", fmt.Errorf("s3 UploadPart %s part %d: %w", u.o.source(), n, err)
 	}
 	return aws.ToString(out.ETag), nil
 }
@@ -280,14 +280,14 @@ func (u *upload) complete(ctx context.Context, id string, done map[int32]string)
 		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts},
 	})
 	if err != nil {
-		return errorf("s3 CompleteMultipartUpload %s: %w", u.o.source(), err)
+		return fmt.Errorf("s3 CompleteMultipartUpload %s: %w", u.o.source(), err)
 	}
 	head, err := u.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &u.o.Bucket, Key: &u.o.Key})
 	if err != nil {
-		return errorf("s3 HeadObject %s: %w", u.o.source(), err)
+		return fmt.Errorf("s3 HeadObject %s: %w", u.o.source(), err)
 	}
 	if got := head.Metadata[metaSHA256]; aws.ToInt64(head.ContentLength) != u.d.size || got != u.d.sha256 {
-		return errorf("%s: the resumed upload %s was started for another file (%d bytes, sha256 %q, want %d bytes, %s); delete the object and run again",
+		return fmt.Errorf("%s: the resumed upload %s was started for another file (%d bytes, sha256 %q, want %d bytes, %s); delete the object and run again",
 			u.o.source(), id, aws.ToInt64(head.ContentLength), got, u.d.size, u.d.sha256)
 	}
 	u.o.printf("s3: %s uploaded (%d bytes)", u.o.source(), u.d.size)

@@ -38,7 +38,7 @@ var secrets = map[string]string{
 	"AWS_SESSION_TOKEN":     awsSecret,
 }
 
-const awsSecret = "pass AWS credentials as secrets (dagger: --aws-access-key-id env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY), not in .arg"
+const awsSecret = "pass AWS credentials as secrets (dagger: --aws-access-key-id env://AWS_ACCESS_KEY_ID --aws-secret-access-key env://AWS_SECRET_ACCESS_KEY), not in .arg"
 
 // Load reads an .arg file (data may be nil: no file; name labels messages)
 // and the overrides, applies CanvOS' defaults and validates everything. It
