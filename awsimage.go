@@ -42,12 +42,12 @@ func (m *Canvos) AwsCloudImage(
 	// REGION; the .arg value when empty
 	// +optional
 	region string,
-	// S3_BUCKET; the .arg value when empty
+	// S3_BUCKET; the .arg value when empty (named without digits: Dagger spells s3Bucket --s-3-bucket)
 	// +optional
-	s3Bucket string,
+	bucket string,
 	// S3_KEY; the .arg value, else the raw file's name
 	// +optional
-	s3Key string,
+	key string,
 	// AMI_NAME; the .arg value, else S3_KEY
 	// +optional
 	amiName string,
@@ -57,7 +57,7 @@ func (m *Canvos) AwsCloudImage(
 ) (string, error) {
 	mm := *m
 	mm.Overrides = slices.Clone(m.Overrides)
-	for _, o := range []Override{{"REGION", region}, {"S3_BUCKET", s3Bucket}, {"S3_KEY", s3Key}, {"AMI_NAME", amiName}} {
+	for _, o := range []Override{{"REGION", region}, {"S3_BUCKET", bucket}, {"S3_KEY", key}, {"AMI_NAME", amiName}} {
 		if o.Value != "" {
 			mm.Overrides = append(mm.Overrides, o)
 		}

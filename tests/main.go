@@ -51,7 +51,7 @@ func (t *Tests) Plan(ctx context.Context) error {
 // +check
 func (t *Tests) AwsCloudImageDryRun(ctx context.Context) error {
 	raw := dag.Directory().WithNewFile("edge.raw", strings.Repeat("kairos", 1<<18)).File("edge.raw")
-	out, err := canvos().AwsCloudImage(ctx, raw, dagger.CanvosAwsCloudImageOpts{Region: "eu-central-1", S3Bucket: "edge-images", DryRun: true})
+	out, err := canvos().AwsCloudImage(ctx, raw, dagger.CanvosAwsCloudImageOpts{Region: "eu-central-1", Bucket: "edge-images", DryRun: true})
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func runAWSCloudImage(ctx context.Context, e *env, args []string) error {
 		{"REGION", "region", "REGION: AWS region of the bucket and the AMI"},
 		{"S3_BUCKET", "bucket", "S3_BUCKET: bucket the raw image is uploaded to"},
 		{"S3_KEY", "key", "S3_KEY: object key; default the raw file's name"},
-		{"AMI_NAME", "name", "AMI_NAME: AMI name, reused when it exists; default S3_KEY"},
+		{"AMI_NAME", "ami-name", "AMI_NAME: AMI name, reused when it exists; default S3_KEY"},
 		{"ARCH", "arch", "ARCH: amd64 (x86_64 AMI) or arm64"},
 	}
 	values := make([]*string, len(flagParams))
