@@ -112,26 +112,33 @@ func TestRunImportsAndRegisters(t *testing.T) {
 	}
 }
 
-func TestRunFailedImportReportsAWSMessage(t *testing.T) {
+// A failing import task or AMI stops the flow with AWS' own words.
+func TestRunFailuresReportAWSMessage(t *testing.T) {
 	t.Parallel()
-	f := testutil.NewAWS(t, bucket)
-	f.EC2.ImportFailure = "ClientError: Disk validation failed [Unsupported specified file format]"
-	raw, _ := rawFile(t, 1000, 2)
-	o, _ := options(t, raw)
-	_, err := Run(context.Background(), o, clients(f))
-	require.ErrorContains(t, err, "deleted: ClientError: Disk validation failed [Unsupported specified file format]")
-	require.ErrorContains(t, err, "s3://edge-images/kairos-cloud.raw")
-	require.NotContains(t, f.EC2.Actions(), "RegisterImage")
-}
-
-func TestRunFailedAMIReportsStateReason(t *testing.T) {
-	t.Parallel()
-	f := testutil.NewAWS(t, bucket)
-	f.EC2.ImageFailure = "Client.InvalidSnapshot.NotFound: snapshot is not bootable"
-	raw, _ := rawFile(t, 1000, 9)
-	o, _ := options(t, raw)
-	_, err := Run(context.Background(), o, clients(f))
-	require.ErrorContains(t, err, "is failed: Client.InvalidSnapshot.NotFound: snapshot is not bootable")
+	for _, tc := range []struct {
+		name      string
+		fail      func(*testutil.EC2Fake)
+		want      string
+		registers bool // got as far as RegisterImage
+	}{
+		{"import", func(f *testutil.EC2Fake) {
+			f.ImportFailure = "ClientError: Disk validation failed [Unsupported specified file format]"
+		}, "of s3://edge-images/kairos-cloud.raw deleted: ClientError: Disk validation failed [Unsupported specified file format]", false},
+		{"ami", func(f *testutil.EC2Fake) {
+			f.ImageFailure = "Client.InvalidSnapshot.NotFound: snapshot is not bootable"
+		}, "is failed: Client.InvalidSnapshot.NotFound: snapshot is not bootable", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := testutil.NewAWS(t, bucket)
+			tc.fail(f.EC2)
+			raw, _ := rawFile(t, 1000, 2)
+			o, _ := options(t, raw)
+			_, err := Run(context.Background(), o, clients(f))
+			require.ErrorContains(t, err, tc.want)
+			require.Equal(t, tc.registers, slices.Contains(f.EC2.Actions(), "RegisterImage"))
+		})
+	}
 }
 
 func TestRunReusesAMIOfTheSameName(t *testing.T) {
