@@ -209,10 +209,10 @@ func TestUploadResumes(t *testing.T) {
 	d, err := digest(raw, o.PartSize, nil)
 	require.NoError(t, err)
 
-	other, _ := rawFile(t, minPartSize, 7)
-	startUpload(t, c.S3, other, 1) // older, other data
-	time.Sleep(1100 * time.Millisecond)
 	id := startUpload(t, c.S3, raw, 2) // the interrupted run: parts 1 and 2
+	time.Sleep(1100 * time.Millisecond) // S3 lists Initiated to the second; newest is tried first
+	other, _ := rawFile(t, minPartSize, 7)
+	otherID := startUpload(t, c.S3, other, 1) // newer, other data
 
 	before := len(f.S3Requests())
 	u := &upload{api: c.S3, o: o, d: d}
@@ -226,6 +226,7 @@ func TestUploadResumes(t *testing.T) {
 		}
 	}
 	require.Len(t, puts, 2, "parts 3 and 4 only: %v", puts)
+	require.Contains(t, *log, "s3: unfinished upload "+otherID+" of s3://edge-images/kairos-cloud.raw holds other data: not resuming it")
 	require.Contains(t, *log, "s3: resuming upload "+id+" of s3://edge-images/kairos-cloud.raw: 2 of 4 parts already there")
 	data, meta := f.Object(t, bucket, "kairos-cloud.raw")
 	want, _ := os.ReadFile(raw)
