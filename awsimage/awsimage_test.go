@@ -209,7 +209,7 @@ func TestUploadResumes(t *testing.T) {
 	d, err := digest(raw, o.PartSize, nil)
 	require.NoError(t, err)
 
-	id := startUpload(t, c.S3, raw, 2) // the interrupted run: parts 1 and 2
+	id := startUpload(t, c.S3, raw, 2)  // the interrupted run: parts 1 and 2
 	time.Sleep(1100 * time.Millisecond) // S3 lists Initiated to the second; newest is tried first
 	other, _ := rawFile(t, minPartSize, 7)
 	otherID := startUpload(t, c.S3, other, 1) // newer, other data
