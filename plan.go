@@ -69,7 +69,25 @@ func (m *Canvos) load(ctx context.Context) (config.Config, []string, error) {
 	for i, o := range m.Overrides {
 		overrides[i] = config.Override{Key: o.Key, Value: o.Value}
 	}
-	return config.Load(name, data, overrides)
+	opts, err := m.contextMatrix(ctx)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	return config.Load(name, data, overrides, opts...)
+}
+
+// contextMatrix is the build context's k8s_version.json as the matrix
+// (CanvOS users extend it by editing that file); none keeps the embedded one.
+func (m *Canvos) contextMatrix(ctx context.Context) ([]config.Option, error) {
+	file, err := m.contextFile(ctx, "k8s_version.json")
+	if err != nil || file == nil {
+		return nil, err
+	}
+	contents, err := file.Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plan: k8s_version.json: %w", err)
+	}
+	return []config.Option{config.WithMatrixFile("k8s_version.json (build context)", []byte(contents))}, nil
 }
 
 // argFile returns the .arg contents, or nil when there is none.

@@ -41,6 +41,9 @@ const (
 	Canonical   K8sDistribution = "canonical"
 )
 
+// kubernetesDistributions are the keys of k8s_version.json, in CanvOS' order.
+var kubernetesDistributions = []K8sDistribution{K3s, RKE2, Kubeadm, KubeadmFIPS, Nodeadm, Canonical}
+
 // NvidiaDriverType is NVIDIA_DRIVER_TYPE.
 type NvidiaDriverType string
 
@@ -59,6 +62,16 @@ const (
 	AMDGPUInbox AMDGPUDriverSource = "inbox"
 )
 
+// BinType is BIN_TYPE: which build of the third-party binaries (luet,
+// etcdctl) is taken from SPECTRO_THIRD_PARTY_IMAGE.
+type BinType string
+
+// Third-party binary flavours.
+const (
+	BinPalette BinType = "palette"
+	BinVertex  BinType = "vertex" // FIPS
+)
+
 // Config is every CanvOS parameter, typed, after defaults, overrides and
 // normalisation (see Load). Field comments name the CanvOS parameter; the
 // parameter table (params.go) holds defaults, allowed values and docs.
@@ -71,9 +84,11 @@ type Config struct {
 	OSVersion               string          // OS_VERSION, Ubuntu "22" normalised to "22.04"
 	K8sDistribution         K8sDistribution // K8S_DISTRIBUTION
 	K8sVersion              string          // K8S_VERSION; empty = every version in the matrix
+	StrictK8sVersion        bool            // K8S_VERSION_STRICT: a K8S_VERSION outside the matrix is an error
 	ISOName                 string          // ISO_NAME
 	Arch                    Arch            // ARCH
 	BaseImage               string          // BASE_IMAGE as given; empty = derived (Plan.BaseImage)
+	BaseImageTag            string          // BASE_IMAGE_TAG: the derived base image's name:tag under KAIROS_BASE_IMAGE_URL
 	FIPSEnabled             bool            // FIPS_ENABLED
 	HTTPProxy               string          // HTTP_PROXY (alias http_proxy)
 	HTTPSProxy              string          // HTTPS_PROXY (alias https_proxy)
@@ -87,6 +102,7 @@ type Config struct {
 	UbuntuProAttach         bool            // UBUNTU_PRO_ATTACH (the token is a secret, never a parameter)
 	MAASImageName           string          // MAAS_IMAGE_NAME without .raw/.raw.gz
 	IsMAAS                  bool            // IS_MAAS
+	IsCloudImage            bool            // IS_CLOUD_IMAGE
 	IsUKI                   bool            // IS_UKI
 	UKIBringYourOwnKeys     bool            // UKI_BRING_YOUR_OWN_KEYS
 	IncludeMSSecureBootKeys bool            // INCLUDE_MS_SECUREBOOT_KEYS
@@ -122,33 +138,43 @@ type Config struct {
 	AMDGPUInstallSMI              bool               // AMDGPU_INSTALL_SMI
 
 	// Advanced: repositories, mirrors and version pins (Earthfile globals).
-	SpectroPubRepo           string // SPECTRO_PUB_REPO, after CanvOS' switch to the -fips repository
-	Builder3rdPartyVersion   string // BUILDER_3RDPARTY_VERSION
-	SpectroThirdPartyImage   string // SPECTRO_THIRD_PARTY_IMAGE (default derived from BUILDER_3RDPARTY_VERSION)
-	AlpineTag                string // ALPINE_TAG
-	AlpineImage              string // ALPINE_IMG (default derived)
-	SpectroLuetRepo          string // SPECTRO_LUET_REPO
-	KairosBaseImageURL       string // KAIROS_BASE_IMAGE_URL (default $SPECTRO_PUB_REPO/edge)
-	PEVersion                string // PE_VERSION
-	KairosVersion            string // KAIROS_VERSION
-	KairosInitVersion        string // KAIROS_INIT_VERSION
-	K3sFlavorTag             string // K3S_FLAVOR_TAG
-	RKE2FlavorTag            string // RKE2_FLAVOR_TAG
-	OSBuilderVersion         string // OSBUILDER_VERSION
-	OSBuilderImage           string // OSBUILDER_IMAGE (default derived)
-	AuroraBootVersion        string // AURORABOOT_VERSION
-	AuroraBootImage          string // AURORABOOT_IMAGE (default derived)
-	K3sProviderVersion       string // K3S_PROVIDER_VERSION
-	KubeadmProviderVersion   string // KUBEADM_PROVIDER_VERSION
-	RKE2ProviderVersion      string // RKE2_PROVIDER_VERSION
-	NodeadmProviderVersion   string // NODEADM_PROVIDER_VERSION
-	CanonicalProviderVersion string // CANONICAL_PROVIDER_VERSION
-	Cmdline                  string // CMDLINE
-	Branding                 string // BRANDING
-	EFIMaxSize               int    // EFI_MAX_SIZE (MiB)
-	EFIImgSize               int    // EFI_IMG_SIZE (MiB)
-	GolangVersion            string // GOLANG_VERSION (accepted, no effect)
-	Debug                    bool   // DEBUG
-	ETCDVersion              string // ETCD_VERSION (accepted, no effect)
-	BaseImageURL             string // BASE_IMAGE_URL (accepted, no effect)
+	SpectroPubRepo           string  // SPECTRO_PUB_REPO, after CanvOS' switch to the -fips repository
+	Builder3rdPartyVersion   string  // BUILDER_3RDPARTY_VERSION
+	SpectroThirdPartyImage   string  // SPECTRO_THIRD_PARTY_IMAGE (default derived from BUILDER_3RDPARTY_VERSION)
+	AlpineTag                string  // ALPINE_TAG
+	AlpineImage              string  // ALPINE_IMG (default derived)
+	SpectroLuetRepo          string  // SPECTRO_LUET_REPO
+	KairosBaseImageURL       string  // KAIROS_BASE_IMAGE_URL (default $SPECTRO_PUB_REPO/edge)
+	StylusBase               string  // STYLUS_BASE (stylus framework image)
+	StylusPackageBase        string  // STYLUS_PACKAGE_BASE (stylus package image, stylus-image.tar of UKI ISOs)
+	BinType                  BinType // BIN_TYPE (third-party binary flavour)
+	CLIImage                 string  // CLI_IMAGE (palette-edge-cli, validates user-data)
+	UbuntuImage              string  // UBUNTU_IMAGE (helper of UKI provider images)
+	ImageTag                 string  // IMAGE_TAG (default PE_VERSION[-CUSTOM_TAG])
+	ImagePath                string  // IMAGE_PATH; empty = derived per Kubernetes version
+	ProviderBase             string  // PROVIDER_BASE (Kairos agent provider image)
+	PEVersion                string  // PE_VERSION
+	KairosVersion            string  // KAIROS_VERSION
+	KairosInitVersion        string  // KAIROS_INIT_VERSION
+	K3sFlavorTag             string  // K3S_FLAVOR_TAG
+	RKE2FlavorTag            string  // RKE2_FLAVOR_TAG
+	OSBuilderVersion         string  // OSBUILDER_VERSION (accepted, no effect)
+	OSBuilderImage           string  // OSBUILDER_IMAGE (accepted, no effect)
+	AuroraBootVersion        string  // AURORABOOT_VERSION (accepted, no effect)
+	AuroraBootImage          string  // AURORABOOT_IMAGE (accepted, no effect)
+	K3sProviderVersion       string  // K3S_PROVIDER_VERSION
+	KubeadmProviderVersion   string  // KUBEADM_PROVIDER_VERSION
+	RKE2ProviderVersion      string  // RKE2_PROVIDER_VERSION
+	NodeadmProviderVersion   string  // NODEADM_PROVIDER_VERSION
+	CanonicalProviderVersion string  // CANONICAL_PROVIDER_VERSION
+	Cmdline                  string  // CMDLINE
+	Branding                 string  // BRANDING
+	EFIMaxSize               int     // EFI_MAX_SIZE (MiB)
+	EFIImgSize               int     // EFI_IMG_SIZE (MiB)
+	GolangVersion            string  // GOLANG_VERSION (accepted, no effect)
+	Debug                    bool    // DEBUG
+	ETCDVersion              string  // ETCD_VERSION (accepted, no effect)
+	BaseImageURL             string  // BASE_IMAGE_URL (accepted, no effect)
+
+	matrix Matrix // the Kubernetes matrix K8S_VERSION is checked against and expands to
 }

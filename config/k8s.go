@@ -3,30 +3,84 @@ package config
 import (
 	_ "embed"
 	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+
+	"dagger/canvos/usererr"
 )
 
-// k8sVersionJSON is CanvOS' k8s_version.json at the reference commit: per
-// distribution, the versions +build-provider-images builds, in build order.
+// k8sVersionJSON is CanvOS' k8s_version.json as of its PR #849 (merged
+// 2026-09-10): per distribution, the versions +build-provider-images builds,
+// in build order.
 //
 //go:embed k8s_version.json
 var k8sVersionJSON []byte
 
-var matrix = sync.OnceValue(func() map[K8sDistribution][]string {
-	var m map[K8sDistribution][]string
-	if err := json.Unmarshal(k8sVersionJSON, &m); err != nil {
+// EmbeddedMatrixSource names the compiled-in matrix in plans.
+const EmbeddedMatrixSource = "embedded (CanvOS k8s_version.json, PR #849)"
+
+// Matrix is a Kubernetes version matrix in CanvOS' k8s_version.json format:
+// a JSON object from K8S_DISTRIBUTION to its versions, in build order.
+type Matrix struct {
+	Source   string // what the plan names: the file, or EmbeddedMatrixSource
+	versions map[K8sDistribution][]string
+}
+
+var embedded = sync.OnceValue(func() Matrix {
+	m, _, err := ParseMatrix(EmbeddedMatrixSource, k8sVersionJSON)
+	if err != nil {
 		panic("config: embedded k8s_version.json: " + err.Error())
 	}
 	return m
 })
 
-// K8sVersions returns every Kubernetes version of the matrix for d, in
-// matrix order (a copy).
-func K8sVersions(d K8sDistribution) []string {
-	return append([]string(nil), matrix()[d]...)
+// EmbeddedMatrix is the compiled-in matrix.
+func EmbeddedMatrix() Matrix { return embedded() }
+
+// ParseMatrix reads a k8s_version.json. Every version must be usable in an
+// image tag; distributions this module does not build are reported in the
+// warnings and ignored, as CanvOS' jq ignores keys it is not asked for.
+func ParseMatrix(source string, data []byte) (Matrix, []string, error) {
+	var raw map[string][]string
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return Matrix{}, nil, usererr.Newf(source, "not CanvOS' k8s_version.json format (an object of distribution: [versions]): %v", err)
+	}
+	m := Matrix{Source: source, versions: map[K8sDistribution][]string{}}
+	var warnings []string
+	for _, d := range slices.Sorted(maps.Keys(raw)) {
+		if !slices.Contains(kubernetesDistributions, K8sDistribution(d)) {
+			warnings = append(warnings, fmt.Sprintf("%s: distribution %q ignored: K8S_DISTRIBUTION is one of %s", source, d, strings.Join(names(kubernetesDistributions...), ", ")))
+			continue
+		}
+		for _, v := range raw[d] {
+			if !tagPart.valid(v) {
+				return Matrix{}, nil, usererr.New(source+" "+d, v, "a version usable in an image tag ("+tagPart.allowed+")")
+			}
+		}
+		m.versions[K8sDistribution(d)] = raw[d]
+	}
+	return m, warnings, nil
+}
+
+// Versions returns the versions of d, in matrix order (a copy).
+func (m Matrix) Versions(d K8sDistribution) []string { return slices.Clone(m.versions[d]) }
+
+// K8sVersions returns every Kubernetes version of the embedded matrix for
+// d, in matrix order (a copy).
+func K8sVersions(d K8sDistribution) []string { return EmbeddedMatrix().Versions(d) }
+
+// Matrix is the matrix the configuration was loaded with: a build
+// context's k8s_version.json, else the embedded one.
+func (c Config) Matrix() Matrix {
+	if c.matrix.versions == nil {
+		return EmbeddedMatrix()
+	}
+	return c.matrix
 }
 
 // nearestVersions suggests up to three matrix versions closest to v: the

@@ -40,13 +40,34 @@ var secrets = map[string]string{
 
 const awsSecret = "pass AWS credentials as secrets (dagger: --aws-access-key-id env://AWS_ACCESS_KEY_ID --aws-secret-access-key env://AWS_SECRET_ACCESS_KEY), not in .arg"
 
+// Option adds an input to Load besides the .arg file and the overrides.
+type Option func(*loader)
+
+// WithMatrixFile makes the k8s_version.json in data (CanvOS' format; name
+// labels messages and the plan) the Kubernetes matrix instead of the
+// embedded one: CanvOS users extend the matrix by editing that file.
+func WithMatrixFile(name string, data []byte) Option {
+	return func(l *loader) {
+		m, warnings, err := ParseMatrix(name, data)
+		l.warnings = append(l.warnings, warnings...)
+		if err != nil {
+			l.errs = append(l.errs, err)
+			return
+		}
+		l.matrix = m
+	}
+}
+
 // Load reads an .arg file (data may be nil: no file; name labels messages)
 // and the overrides, applies CanvOS' defaults and validates everything. It
 // returns every problem at once (errors.Join of usererr errors) and warnings
 // for things that are accepted but probably not meant (unknown keys, with the
 // closest known one; parameters without effect; duplicates).
-func Load(name string, data []byte, overrides []Override) (Config, []string, error) {
+func Load(name string, data []byte, overrides []Override, opts ...Option) (Config, []string, error) {
 	var l loader
+	for _, o := range opts {
+		o(&l)
+	}
 	c := l.load(name, data, overrides)
 	l.errs = append(l.errs, validate(c)...)
 	if len(l.errs) > 0 {
@@ -57,6 +78,7 @@ func Load(name string, data []byte, overrides []Override) (Config, []string, err
 
 type loader struct {
 	values   map[string]string // canonical name → raw value
+	matrix   Matrix            // from WithMatrixFile; zero: the embedded one
 	warnings []string
 	errs     []error
 }
@@ -70,7 +92,9 @@ func (l *loader) load(name string, data []byte, overrides []Override) Config {
 		l.file(name, data, seed)
 	}
 	maps.Copy(l.values, seed)
-	return l.build()
+	c := l.build()
+	c.matrix = l.matrix
+	return c
 }
 
 // overrides checks the override keys and returns them by canonical name.
@@ -142,7 +166,7 @@ func (l *loader) build() Config {
 	for i := range params {
 		p := &params[i]
 		v := l.values[p.Name]
-		derived := v == "" && strings.Contains(p.Default, "$")
+		derived := v == "" && (strings.Contains(p.Default, "$") || p.normalize != nil)
 		if v == "" {
 			// An empty value means the default, as CanvOS' template writes
 			// HTTPS_PROXY= for "none" and Earthly treats KEY= as unset.
@@ -152,7 +176,11 @@ func (l *loader) build() Config {
 			v = p.normalize(&c, v)
 		}
 		// A default built from a bad value is already reported at that value.
-		if err := p.set(&c, v); err != nil && !derived {
+		set := p.set
+		if derived {
+			set = p.assign
+		}
+		if err := set(&c, v); err != nil && !derived {
 			l.errs = append(l.errs, err)
 		}
 		final[p.Name] = v

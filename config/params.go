@@ -77,11 +77,18 @@ var lookup = func() map[string]*Param {
 	return m
 }()
 
-// set parses v into p's field of c.
+// set checks v's form and parses it into p's field of c.
 func (p *Param) set(c *Config, v string) error {
 	if p.check != nil && v != "" && !p.check.valid(v) {
 		return usererr.New(p.Name, v, p.check.allowed)
 	}
+	return p.assign(c, v)
+}
+
+// assign parses v into p's field of c without the form check: a value
+// derived from other parameters is checked where it is used (the provider
+// reference rule), so a long CUSTOM_TAG is reported once, by that rule.
+func (p *Param) assign(c *Config, v string) error {
 	switch f := p.field(c).(type) {
 	case *bool:
 		b, err := parseBool(v)
@@ -192,12 +199,15 @@ var params = []Param{
 	{Name: "OS_VERSION", Default: "", Group: GroupCommon, check: tagPart, normalize: normalizeOSVersion,
 		Doc:   "OS version. Default 22.04 for ubuntu, 15.6 for opensuse-leap, required otherwise. Ubuntu 20, 22 and 24 mean 20.04, 22.04 and 24.04.",
 		field: func(c *Config) any { return &c.OSVersion }},
-	{Name: "K8S_DISTRIBUTION", Default: "k3s", Values: names(K3s, RKE2, Kubeadm, KubeadmFIPS, Nodeadm, Canonical), Group: GroupCommon,
+	{Name: "K8S_DISTRIBUTION", Default: "k3s", Values: names(kubernetesDistributions...), Group: GroupCommon,
 		Doc:   "Kubernetes distribution of the provider images.",
 		field: func(c *Config) any { return &c.K8sDistribution }},
 	{Name: "K8S_VERSION", Default: "", Group: GroupCommon,
-		Doc:   "One Kubernetes version of the matrix (config/k8s_version.json); empty builds every version of K8S_DISTRIBUTION.",
-		field: func(c *Config) any { return &c.K8sVersion }},
+		Doc:   "One Kubernetes version; empty builds every version of K8S_DISTRIBUTION in the matrix (k8s_version.json of the build context, else the embedded one). A version outside the matrix warns and is built.",
+		field: func(c *Config) any { return &c.K8sVersion }, check: tagPart},
+	{Name: "K8S_VERSION_STRICT", Default: "false", Group: GroupCommon,
+		Doc:   "Make a K8S_VERSION outside the matrix an error instead of a warning (not a CanvOS parameter).",
+		field: func(c *Config) any { return &c.StrictK8sVersion }},
 	{Name: "IMAGE_REGISTRY", Default: "ttl.sh", Group: GroupCommon, check: registry,
 		Doc:   "Registry host[/path] the provider images are tagged for (ttl.sh keeps images 24 hours).",
 		field: func(c *Config) any { return &c.ImageRegistry }},
@@ -214,7 +224,7 @@ var params = []Param{
 		Doc:   "File name of the installer ISO, without .iso.",
 		field: func(c *Config) any { return &c.ISOName }},
 	{Name: "BASE_IMAGE", Default: "", Group: GroupCommon, check: imageRef,
-		Doc:   "Kairos-ready base image; empty derives it for ubuntu and opensuse-leap.",
+		Doc:   "Kairos-ready base image; empty derives it for ubuntu and opensuse-leap as KAIROS_BASE_IMAGE_URL/BASE_IMAGE_TAG.",
 		field: func(c *Config) any { return &c.BaseImage }},
 	{Name: "FIPS_ENABLED", Default: "false", Group: GroupCommon,
 		Doc:   "Build FIPS images: FIPS repositories and binaries; not with UPDATE_KERNEL.",
@@ -318,6 +328,9 @@ var params = []Param{
 	{Name: "MAAS_IMAGE_NAME", Default: "kairos-ubuntu-maas", Group: GroupMAAS, check: fileStem, normalize: normalizeMAASName,
 		Doc:   "File name of the MAAS image; a trailing .raw.gz or .raw is dropped.",
 		field: func(c *Config) any { return &c.MAASImageName }},
+	{Name: "IS_CLOUD_IMAGE", Default: "false", Group: GroupMAAS,
+		Doc:   "Build the installer image for a cloud image (CanvOS sets it in +cloud-image): local-ui.tar of the build context is extracted into the rootfs.",
+		field: func(c *Config) any { return &c.IsCloudImage }},
 	{Name: "REGION", Group: GroupMAAS, check: awsRegion,
 		Doc:   "AWS region of the S3 bucket and the AMI; required by aws-cloud-image.",
 		field: func(c *Config) any { return &c.Region }},
@@ -388,6 +401,30 @@ var params = []Param{
 	{Name: "KAIROS_INIT_VERSION", Default: "v0.17.1", Group: GroupPins, check: tagPart,
 		Doc:   "kairos-init version in the derived base image tag.",
 		field: func(c *Config) any { return &c.KairosInitVersion }},
+	{Name: "BASE_IMAGE_TAG", Group: GroupPins, check: imageRef, normalize: defaultBaseImageTag,
+		Doc:   "Name:tag of the derived base image under KAIROS_BASE_IMAGE_URL; default kairos-ubuntu:$OS_VERSION-core-$ARCH-generic-$KAIROS_INIT_VERSION (+ -uki with IS_UKI) or kairos-opensuse:leap-$OS_VERSION-core-$ARCH-generic-$KAIROS_INIT_VERSION. Setting it lifts the published-OS_VERSION check.",
+		field: func(c *Config) any { return &c.BaseImageTag }},
+	{Name: "STYLUS_BASE", Default: "$SPECTRO_PUB_REPO/edge/stylus-framework-linux-$ARCH:$PE_VERSION", Group: GroupPins, check: imageRef,
+		Doc:   "Stylus framework image: copied into the installer and provider images; the name stylus-image.tar is tagged with.",
+		field: func(c *Config) any { return &c.StylusBase }},
+	{Name: "STYLUS_PACKAGE_BASE", Default: "$SPECTRO_PUB_REPO/edge/stylus-linux-$ARCH:$PE_VERSION", Group: GroupPins, check: imageRef,
+		Doc:   "Stylus package image, packed as stylus-image.tar onto UKI ISOs.",
+		field: func(c *Config) any { return &c.StylusPackageBase }},
+	{Name: "CLI_IMAGE", Group: GroupPins, check: imageRef, normalize: defaultCLIImage,
+		Doc:   "palette-edge-cli image (user-data validation); default $SPECTRO_PUB_REPO/edge/palette-edge-cli-$ARCH:$PE_VERSION, palette-edge-cli-fips-… with FIPS_ENABLED.",
+		field: func(c *Config) any { return &c.CLIImage }},
+	{Name: "BIN_TYPE", Group: GroupPins, Values: names(BinPalette, BinVertex), normalize: defaultBinType,
+		Doc:   "Flavour of the third-party binaries (luet, etcdctl); default palette, vertex with FIPS_ENABLED.",
+		field: func(c *Config) any { return &c.BinType }},
+	{Name: "UBUNTU_IMAGE", Group: GroupPins, check: imageRef, normalize: defaultUbuntuImage,
+		Doc:   "Ubuntu helper image of UKI provider images; default $SPECTRO_PUB_REPO/third-party/ubuntu:22.04, ubuntu-fips:22.04 with FIPS_ENABLED.",
+		field: func(c *Config) any { return &c.UbuntuImage }},
+	{Name: "IMAGE_TAG", Group: GroupPins, check: tagPart, normalize: defaultImageTag,
+		Doc:   "Suffix of the provider tags, tag of the installer and ISO images; default $PE_VERSION, $PE_VERSION-$CUSTOM_TAG when CUSTOM_TAG is set.",
+		field: func(c *Config) any { return &c.ImageTag }},
+	{Name: "IMAGE_PATH", Group: GroupPins, check: imageRef,
+		Doc:   "Reference of the provider image; default $IMAGE_REGISTRY/$IMAGE_REPO:$K8S_DISTRIBUTION-$K8S_VERSION-$IMAGE_TAG per version. One reference: needs a single K8S_VERSION.",
+		field: func(c *Config) any { return &c.ImagePath }},
 	{Name: "BUILDER_3RDPARTY_VERSION", Default: "4.8", Group: GroupPins, check: tagPart,
 		Doc:   "Tag of the Spectro third-party binaries image.",
 		field: func(c *Config) any { return &c.Builder3rdPartyVersion }},
@@ -421,20 +458,23 @@ var params = []Param{
 	{Name: "CANONICAL_PROVIDER_VERSION", Default: "v4.10.1", Group: GroupPins, check: tagPart,
 		Doc:   "Tag of the canonical Kairos agent provider image.",
 		field: func(c *Config) any { return &c.CanonicalProviderVersion }},
-	{Name: "OSBUILDER_VERSION", Default: "v0.400.3", Group: GroupPins, check: tagPart,
-		Doc:   "osbuilder-tools version (CanvOS' UKI tooling).",
-		field: func(c *Config) any { return &c.OSBuilderVersion }},
-	{Name: "OSBUILDER_IMAGE", Default: "quay.io/kairos/osbuilder-tools:$OSBUILDER_VERSION", Group: GroupPins, check: imageRef,
-		Doc:   "osbuilder-tools image.",
-		field: func(c *Config) any { return &c.OSBuilderImage }},
-	{Name: "AURORABOOT_VERSION", Default: "v0.26.2", Group: GroupPins, check: tagPart,
-		Doc:   "AuroraBoot version (CanvOS' ISO and raw tooling).",
-		field: func(c *Config) any { return &c.AuroraBootVersion }},
-	{Name: "AURORABOOT_IMAGE", Default: "quay.io/kairos/auroraboot:$AURORABOOT_VERSION", Group: GroupPins, check: imageRef,
-		Doc:   "AuroraBoot image.",
-		field: func(c *Config) any { return &c.AuroraBootImage }},
+	{Name: "PROVIDER_BASE", Group: GroupPins, check: imageRef, normalize: defaultProviderBase,
+		Doc:   "Kairos agent provider image; default $SPECTRO_PUB_REPO/edge/kairos-io/provider-<k3s|rke2|kubeadm|nodeadm|canonical>:<its *_PROVIDER_VERSION> (kubeadm for kubeadm-fips).",
+		field: func(c *Config) any { return &c.ProviderBase }},
 
-	// Declared by CanvOS, used by nothing.
+	// Declared by CanvOS, used by nothing here.
+	{Name: "OSBUILDER_VERSION", Default: "v0.400.3", Group: GroupNoEffect, NoEffect: true, check: tagPart,
+		Doc:   "built in Go: CanvOS' osbuilder-tools (enki) UKI and key tooling is not used.",
+		field: func(c *Config) any { return &c.OSBuilderVersion }},
+	{Name: "OSBUILDER_IMAGE", Default: "quay.io/kairos/osbuilder-tools:$OSBUILDER_VERSION", Group: GroupNoEffect, NoEffect: true, check: imageRef,
+		Doc:   "built in Go: CanvOS' osbuilder-tools image is not pulled.",
+		field: func(c *Config) any { return &c.OSBuilderImage }},
+	{Name: "AURORABOOT_VERSION", Default: "v0.26.2", Group: GroupNoEffect, NoEffect: true, check: tagPart,
+		Doc:   "built in Go: CanvOS' AuroraBoot ISO and raw tooling is not used.",
+		field: func(c *Config) any { return &c.AuroraBootVersion }},
+	{Name: "AURORABOOT_IMAGE", Default: "quay.io/kairos/auroraboot:$AURORABOOT_VERSION", Group: GroupNoEffect, NoEffect: true, check: imageRef,
+		Doc:   "built in Go: CanvOS' AuroraBoot image is not pulled.",
+		field: func(c *Config) any { return &c.AuroraBootImage }},
 	{Name: "KAIROS_VERSION", Default: "v4.1.2", Group: GroupNoEffect, NoEffect: true,
 		Doc:   "Passed only to CanvOS' no-op OS_RELEASE step; the Kairos version comes from the base image.",
 		field: func(c *Config) any { return &c.KairosVersion }},
@@ -465,6 +505,60 @@ func normalizeOSVersion(c *Config, v string) string {
 		return v + ".04"
 	}
 	return v
+}
+
+// The defaults below are CanvOS' global ARG formulas (Earthfile prologue and
+// +provider-image, +ubuntu); each applies only when the parameter is empty.
+
+// defaultBaseImageTag is CanvOS' BASE_IMAGE_TAG: derived only when
+// BASE_IMAGE is empty and the distribution has published base images.
+func defaultBaseImageTag(c *Config, v string) string {
+	if v != "" || c.BaseImage != "" {
+		return v
+	}
+	suffix := "-core-" + string(c.Arch) + "-generic-" + c.KairosInitVersion
+	switch c.OSDistribution {
+	case Ubuntu:
+		return "kairos-ubuntu:" + c.OSVersion + suffix + pick(c.IsUKI, "-uki", "")
+	case OpenSUSELeap:
+		return "kairos-opensuse:leap-" + c.OSVersion + suffix
+	}
+	return ""
+}
+
+func defaultCLIImage(c *Config, v string) string {
+	if v != "" {
+		return v
+	}
+	return c.SpectroPubRepo + "/edge/palette-edge-cli" + pick(c.FIPSEnabled, "-fips", "") + "-" + string(c.Arch) + ":" + c.PEVersion
+}
+
+func defaultBinType(c *Config, v string) string {
+	if v != "" {
+		return v
+	}
+	return string(pick(c.FIPSEnabled, BinVertex, BinPalette))
+}
+
+func defaultUbuntuImage(c *Config, v string) string {
+	if v != "" {
+		return v
+	}
+	return c.SpectroPubRepo + "/third-party/ubuntu" + pick(c.FIPSEnabled, "-fips", "") + ":22.04"
+}
+
+func defaultImageTag(c *Config, v string) string {
+	if v != "" {
+		return v
+	}
+	return c.PEVersion + pick(c.CustomTag != "", "-"+c.CustomTag, "")
+}
+
+func defaultProviderBase(c *Config, v string) string {
+	if v != "" {
+		return v
+	}
+	return c.SpectroPubRepo + "/edge/kairos-io/provider-" + c.providerName() + ":" + c.providerVersion()
 }
 
 // normalizeMAASName drops the extensions CanvOS' wrapper strips.

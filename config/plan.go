@@ -1,5 +1,7 @@
 package config
 
+import "github.com/google/go-containerregistry/pkg/name"
+
 // Plan is every name a build derives from a Config, computed once with
 // CanvOS' formulas (reference §4) so that no stage recomputes one.
 type Plan struct {
@@ -13,24 +15,30 @@ type Plan struct {
 	// IsJetson is CanvOS' IS_JETSON: the base image is an NVIDIA Jetson Orin one.
 	IsJetson bool `json:"isJetson"`
 
-	// ImageTag is PE_VERSION[-CUSTOM_TAG], the suffix of every provider tag.
+	// ImageTag is IMAGE_TAG, PE_VERSION[-CUSTOM_TAG] by default, the suffix of every provider tag.
 	ImageTag string `json:"imageTag"`
+	// K8sMatrix says which Kubernetes matrix K8S_VERSION was checked against
+	// and, when empty, expanded from.
+	K8sMatrix string `json:"k8sMatrix"`
 	// Providers has one provider image per Kubernetes version, in matrix order.
 	Providers []ProviderImage `json:"providers"`
 
 	SpectroPubRepo  string `json:"spectroPubRepo"`  // effective SPECTRO_PUB_REPO (FIPS-switched)
-	StylusFramework string `json:"stylusFramework"` // $SPECTRO_PUB_REPO/edge/stylus-framework-linux-$ARCH:$PE_VERSION
-	StylusPackage   string `json:"stylusPackage"`   // $SPECTRO_PUB_REPO/edge/stylus-linux-$ARCH:$PE_VERSION
-	AgentProvider   string `json:"agentProvider"`   // $SPECTRO_PUB_REPO/edge/kairos-io/provider-<k8s>:<provider version>
+	StylusFramework string `json:"stylusFramework"` // STYLUS_BASE
+	StylusPackage   string `json:"stylusPackage"`   // STYLUS_PACKAGE_BASE
+	AgentProvider   string `json:"agentProvider"`   // PROVIDER_BASE
 	LuetRepo        string `json:"luetRepo"`        // $SPECTRO_LUET_REPO/luet-repo-amd|arm
 	ThirdPartyImage string `json:"thirdPartyImage"` // SPECTRO_THIRD_PARTY_IMAGE (luet, etcdctl)
-	BinType         string `json:"binType"`         // third-party binary flavour: palette, or vertex when FIPS
-	CLIImage        string `json:"cliImage"`        // palette-edge-cli[-fips]-$ARCH:$PE_VERSION (user-data validation)
+	BinType         string `json:"binType"`         // BIN_TYPE: palette, or vertex when FIPS
+	CLIImage        string `json:"cliImage"`        // CLI_IMAGE (user-data validation)
 	AlpineImage     string `json:"alpineImage"`     // ALPINE_IMG
-	UbuntuImage     string `json:"ubuntuImage"`     // $SPECTRO_PUB_REPO/third-party/ubuntu[-fips]:22.04 helper
-	OSBuilderImage  string `json:"osBuilderImage"`  // OSBUILDER_IMAGE
-	AuroraBootImage string `json:"auroraBootImage"` // AURORABOOT_IMAGE
+	UbuntuImage     string `json:"ubuntuImage"`     // UBUNTU_IMAGE (UKI provider images)
 	ExtCertImage    string `json:"extCertImage"`    // SPECTRO_EXTENSION_CERT_IMAGE
+	// ExtCert is true when the Palette extension certificate goes into db
+	// (ENROLL_SPECTRO_EXTENSION_CERT).
+	ExtCert bool `json:"extCert"`
+	// IsCloudImage is IS_CLOUD_IMAGE: local-ui goes into the installer rootfs.
+	IsCloudImage bool `json:"isCloudImage"`
 
 	// InstallerImage is the local installer image name (not pushed).
 	InstallerImage string `json:"installerImage"`
@@ -69,21 +77,22 @@ func (c Config) Plan() Plan {
 		BaseImage:          c.baseImage(),
 		BaseImageDerived:   c.BaseImage == "",
 		IsJetson:           isJetson(c.BaseImage),
-		ImageTag:           c.imageTag(),
+		ImageTag:           c.ImageTag,
+		K8sMatrix:          c.Matrix().Source,
 		SpectroPubRepo:     c.SpectroPubRepo,
-		StylusFramework:    c.SpectroPubRepo + "/edge/stylus-framework-linux-" + string(c.Arch) + ":" + c.PEVersion,
-		StylusPackage:      c.SpectroPubRepo + "/edge/stylus-linux-" + string(c.Arch) + ":" + c.PEVersion,
-		AgentProvider:      c.SpectroPubRepo + "/edge/kairos-io/provider-" + c.providerName() + ":" + c.providerVersion(),
+		StylusFramework:    c.StylusBase,
+		StylusPackage:      c.StylusPackageBase,
+		AgentProvider:      c.ProviderBase,
 		LuetRepo:           c.SpectroLuetRepo + "/luet-repo-" + map[Arch]string{AMD64: "amd", ARM64: "arm"}[c.Arch],
 		ThirdPartyImage:    c.SpectroThirdPartyImage,
-		BinType:            pick(c.FIPSEnabled, "vertex", "palette"),
-		CLIImage:           c.SpectroPubRepo + "/edge/palette-edge-cli" + pick(c.FIPSEnabled, "-fips", "") + "-" + string(c.Arch) + ":" + c.PEVersion,
+		BinType:            string(c.BinType),
+		CLIImage:           c.CLIImage,
 		AlpineImage:        c.AlpineImage,
-		UbuntuImage:        c.SpectroPubRepo + "/third-party/ubuntu" + pick(c.FIPSEnabled, "-fips", "") + ":22.04",
-		OSBuilderImage:     c.OSBuilderImage,
-		AuroraBootImage:    c.AuroraBootImage,
+		UbuntuImage:        c.UbuntuImage,
 		ExtCertImage:       c.SpectroExtCertImage,
-		InstallerImage:     pick(c.IsMAAS, "index.docker.io/library/palette-installer-image:latest", "palette-installer-image:"+c.imageTag()),
+		ExtCert:            c.EnrollSpectroExtCert,
+		IsCloudImage:       c.IsCloudImage,
+		InstallerImage:     pick(c.IsMAAS, "index.docker.io/library/palette-installer-image:latest", "palette-installer-image:"+c.ImageTag),
 		ISOName:            c.ISOName,
 		ISOFile:            c.ISOName + ".iso",
 		ISOChecksumFile:    c.ISOName + ".iso.sha256",
@@ -125,37 +134,33 @@ func (c Config) k8sVersions() []string {
 	if c.K8sVersion != "" {
 		return []string{c.K8sVersion}
 	}
-	return K8sVersions(c.K8sDistribution)
+	return c.Matrix().Versions(c.K8sDistribution)
 }
 
-// baseImage is §4.1. OSVersion is already normalised (22 → 22.04), so the
-// CanvOS special case for "20"/"22" needs no branch here.
+// baseImage is §4.1: BASE_IMAGE, else KAIROS_BASE_IMAGE_URL/BASE_IMAGE_TAG
+// (BASE_IMAGE_TAG derived only for ubuntu and opensuse-leap).
 func (c Config) baseImage() string {
-	if c.BaseImage != "" {
+	if c.BaseImage != "" || c.BaseImageTag == "" {
 		return c.BaseImage
 	}
-	suffix := "-core-" + string(c.Arch) + "-generic-" + c.KairosInitVersion
-	switch c.OSDistribution {
-	case Ubuntu:
-		return c.KairosBaseImageURL + "/kairos-ubuntu:" + c.OSVersion + suffix + pick(c.IsUKI, "-uki", "")
-	case OpenSUSELeap:
-		return c.KairosBaseImageURL + "/kairos-opensuse:leap-" + c.OSVersion + suffix
-	}
-	return ""
+	return c.KairosBaseImageURL + "/" + c.BaseImageTag
 }
 
-func (c Config) imageTag() string {
-	if c.CustomTag == "" {
-		return c.PEVersion
-	}
-	return c.PEVersion + "-" + c.CustomTag
-}
-
+// providerTag is the tag of IMAGE_PATH: derived, or the one IMAGE_PATH names.
 func (c Config) providerTag(k8sVersion string) string {
-	return string(c.K8sDistribution) + "-" + k8sVersion + "-" + c.imageTag()
+	if c.ImagePath != "" {
+		if t, err := name.NewTag(c.ImagePath); err == nil {
+			return t.TagStr()
+		}
+	}
+	return string(c.K8sDistribution) + "-" + k8sVersion + "-" + c.ImageTag
 }
 
+// providerRef is IMAGE_PATH, CanvOS' SAVE IMAGE name of a provider image.
 func (c Config) providerRef(k8sVersion string) string {
+	if c.ImagePath != "" {
+		return c.ImagePath
+	}
 	return c.ImageRegistry + "/" + c.ImageRepo + ":" + c.providerTag(k8sVersion)
 }
 
@@ -197,10 +202,10 @@ func (c Config) providerVersion() string {
 }
 
 func (c Config) isoImageRef() string {
-	return c.ImageRegistry + "/" + c.ImageRepo + "/" + c.ISOName + ":" + c.imageTag()
+	return c.ImageRegistry + "/" + c.ImageRepo + "/" + c.ISOName + ":" + c.ImageTag
 }
 
-func pick(cond bool, yes, no string) string {
+func pick[T any](cond bool, yes, no T) T {
 	if cond {
 		return yes
 	}

@@ -43,9 +43,9 @@ func TestTemplateRoundTrip(t *testing.T) {
 	p := c.Plan()
 	require.Equal(t, "us-docker.pkg.dev/palette-images/edge/kairos-ubuntu:22.04-core-amd64-generic-v0.17.1", p.BaseImage)
 	require.True(t, p.BaseImageDerived)
-	require.Len(t, p.Providers, 58)
+	require.Len(t, p.Providers, 61)
 	require.Equal(t, "ttl.sh/ubuntu:k3s-1.26.14-v4.10.0-rc.2-demo", p.Providers[0].Ref)
-	require.Equal(t, "ttl.sh/ubuntu:k3s-1.35.3-v4.10.0-rc.2-demo", p.Providers[57].Ref)
+	require.Equal(t, "ttl.sh/ubuntu:k3s-1.36.2-v4.10.0-rc.2-demo", p.Providers[60].Ref)
 	require.Contains(t, p.ProviderRefs(), "ttl.sh/ubuntu:k3s-1.33.5-v4.10.0-rc.2-demo")
 	require.Equal(t, "palette-edge-installer.iso", p.ISOFile)
 	require.Equal(t, "palette-edge-installer.iso.sha256", p.ISOChecksumFile)
@@ -107,7 +107,8 @@ func TestDerivedNames(t *testing.T) {
 		{"CLI image FIPS", []string{"FIPS_ENABLED=true", "K8S_DISTRIBUTION=rke2"}, func(p Plan) string { return p.CLIImage }, "us-docker.pkg.dev/palette-images-fips/edge/palette-edge-cli-fips-amd64:v4.10.0-rc.2"},
 		{"CLI image", nil, func(p Plan) string { return p.CLIImage }, "us-docker.pkg.dev/palette-images/edge/palette-edge-cli-amd64:v4.10.0-rc.2"},
 		{"ubuntu helper FIPS", []string{"FIPS_ENABLED=true", "K8S_DISTRIBUTION=rke2"}, func(p Plan) string { return p.UbuntuImage }, "us-docker.pkg.dev/palette-images-fips/third-party/ubuntu-fips:22.04"},
-		{"osbuilder pin", []string{"OSBUILDER_VERSION=0.300.4"}, func(p Plan) string { return p.OSBuilderImage }, "quay.io/kairos/osbuilder-tools:0.300.4"},
+		{"bin type", nil, func(p Plan) string { return p.BinType }, "palette"},
+		{"ubuntu helper", nil, func(p Plan) string { return p.UbuntuImage }, "us-docker.pkg.dev/palette-images/third-party/ubuntu:22.04"},
 		// Files and other names (§4.3).
 		{"ISO file", []string{"ISO_NAME=palette-edge-installer"}, func(p Plan) string { return p.ISOFile }, "palette-edge-installer.iso"},
 		{"ISO as OCI", []string{"ISO_NAME=palette-edge-installer", "CUSTOM_TAG=demo"}, func(p Plan) string { return p.ISOImage }, "ttl.sh/ubuntu/palette-edge-installer:v4.10.0-rc.2-demo"},
@@ -129,6 +130,98 @@ func TestDerivedNames(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tt.want, tt.get(c.Plan()))
 		})
+	}
+}
+
+// Each CanvOS override of a derived ARG (Earthfile prologue, +provider-image,
+// +ubuntu, +iso-image) replaces CanvOS' formula in the plan, where CanvOS
+// uses it.
+func TestOverridesChangeThePlan(t *testing.T) {
+	t.Parallel()
+	const reg = "mirror.example.com/edge"
+	tests := []struct {
+		set  string
+		get  func(Plan) string
+		want string
+	}{
+		{"STYLUS_BASE=" + reg + "/stylus-framework:v9", func(p Plan) string { return p.StylusFramework }, reg + "/stylus-framework:v9"},
+		{"STYLUS_PACKAGE_BASE=" + reg + "/stylus:v9", func(p Plan) string { return p.StylusPackage }, reg + "/stylus:v9"},
+		{"CLI_IMAGE=" + reg + "/cli:v9", func(p Plan) string { return p.CLIImage }, reg + "/cli:v9"},
+		{"BIN_TYPE=vertex", func(p Plan) string { return p.BinType }, "vertex"},
+		{"IMAGE_TAG=nightly", func(p Plan) string { return p.ImageTag + " " + p.InstallerImage + " " + p.ISOImage + " " + ref0(p) },
+			"nightly palette-installer-image:nightly ttl.sh/ubuntu/installer:nightly ttl.sh/ubuntu:k3s-1.33.5-nightly"},
+		{"IMAGE_PATH=" + reg + "/provider:custom", func(p Plan) string { return ref0(p) + " " + p.Providers[0].Tag }, reg + "/provider:custom custom"},
+		{"BASE_IMAGE_TAG=kairos-ubuntu:22.04-core-amd64-generic-v0.18.0-rc1", base, "us-docker.pkg.dev/palette-images/edge/kairos-ubuntu:22.04-core-amd64-generic-v0.18.0-rc1"},
+		{"PROVIDER_BASE=" + reg + "/provider-k3s:v5", agent, reg + "/provider-k3s:v5"},
+		{"UBUNTU_IMAGE=" + reg + "/ubuntu:22.04", func(p Plan) string { return p.UbuntuImage }, reg + "/ubuntu:22.04"},
+		{"IS_CLOUD_IMAGE=true", func(p Plan) string { return boolStr(p.IsCloudImage) }, "true"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.set, func(t *testing.T) {
+			t.Parallel()
+			def, _, err := load(t, nil, "K8S_VERSION=1.33.5")
+			require.NoError(t, err)
+			c, warnings, err := load(t, nil, "K8S_VERSION=1.33.5", tt.set)
+			require.NoError(t, err)
+			require.Empty(t, warnings)
+			require.Equal(t, tt.want, tt.get(c.Plan()))
+			require.NotEqual(t, tt.get(def.Plan()), tt.get(c.Plan()), "the override must differ from the default")
+		})
+	}
+}
+
+// CanvOS' formulas follow the parameters they are built from.
+func TestDerivedOverridesFollowTheirInputs(t *testing.T) {
+	t.Parallel()
+	c, _, err := load(t, nil, "FIPS_ENABLED=true", "K8S_DISTRIBUTION=rke2", "SPECTRO_PUB_REPO=reg.example.com", "PE_VERSION=v4.9.0", "ARCH=arm64")
+	require.NoError(t, err)
+	p := c.Plan()
+	require.Equal(t, "reg.example.com/edge/stylus-framework-linux-arm64:v4.9.0", p.StylusFramework)
+	require.Equal(t, "reg.example.com/edge/stylus-linux-arm64:v4.9.0", p.StylusPackage)
+	require.Equal(t, "reg.example.com/edge/palette-edge-cli-fips-arm64:v4.9.0", p.CLIImage)
+	require.Equal(t, "reg.example.com/third-party/ubuntu-fips:22.04", p.UbuntuImage)
+	require.Equal(t, "reg.example.com/edge/kairos-io/provider-rke2:v4.10.3", p.AgentProvider)
+	require.Equal(t, "vertex", p.BinType)
+}
+
+// IMAGE_PATH is one reference: with several versions every provider image
+// would be saved under it, so it needs K8S_VERSION.
+func TestImagePathNeedsOneVersion(t *testing.T) {
+	t.Parallel()
+	_, _, err := load(t, nil, "IMAGE_PATH=reg.example.com/p:x")
+	require.ErrorContains(t, err, `IMAGE_PATH: invalid value "reg.example.com/p:x"; allowed: empty, or set K8S_VERSION too: 61 versions`)
+	_, _, err = load(t, nil, "IMAGE_PATH=reg.example.com/p@sha256:"+strings.Repeat("a", 64), "K8S_VERSION=1.33.5")
+	require.ErrorContains(t, err, "registry/repository:tag")
+}
+
+// A BASE_IMAGE_TAG of the user's choosing names an image CanvOS does not
+// publish, so the published-OS_VERSION check steps aside.
+func TestBaseImageTagLiftsPublishedCheck(t *testing.T) {
+	t.Parallel()
+	_, _, err := load(t, nil, "OS_VERSION=23.10")
+	require.ErrorContains(t, err, "OS_VERSION")
+	c, _, err := load(t, nil, "OS_VERSION=23.10", "BASE_IMAGE_TAG=kairos-ubuntu:23.10-own-build")
+	require.NoError(t, err)
+	require.Equal(t, "us-docker.pkg.dev/palette-images/edge/kairos-ubuntu:23.10-own-build", c.Plan().BaseImage)
+	_, warnings, err := load(t, nil, "BASE_IMAGE=reg.example.com/own:1", "BASE_IMAGE_TAG=x:1")
+	require.NoError(t, err)
+	require.Contains(t, warnings, "BASE_IMAGE_TAG has no effect when BASE_IMAGE is set")
+}
+
+// OSBUILDER_* and AURORABOOT_* are accepted but this module builds in Go.
+func TestToolImagesHaveNoEffect(t *testing.T) {
+	t.Parallel()
+	for _, k := range []string{"OSBUILDER_VERSION", "OSBUILDER_IMAGE", "AURORABOOT_VERSION", "AURORABOOT_IMAGE"} {
+		v := "v1"
+		if strings.HasSuffix(k, "_IMAGE") {
+			v = "reg.example.com/tool:v1"
+		}
+		def, _, err := Load(".arg", nil, nil)
+		require.NoError(t, err)
+		c, warnings, err := Load(".arg", []byte(k+"="+v+"\n"), nil)
+		require.NoError(t, err)
+		require.Equal(t, []string{".arg line 1: " + k + " has no effect: built in Go" + strings.SplitN(lookup[k].Doc, "built in Go", 2)[1]}, warnings)
+		require.Equal(t, def.Plan(), c.Plan(), k)
 	}
 }
 

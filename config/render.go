@@ -77,6 +77,7 @@ func (p Plan) Text() string {
 	row("ISO image", p.ISOImage)
 	row("MAAS image", "build/"+p.MAASFile)
 	row("kairos-release", p.KairosReleaseName+" "+p.KairosReleaseLabel)
+	row("k8s matrix", p.K8sMatrix)
 	fmt.Fprintf(&b, "provider images (%d):\n", len(p.Providers))
 	for _, pi := range p.Providers {
 		fmt.Fprintf(&b, "  %s  (%s)\n", pi.Ref, pi.LuetPackage)

@@ -62,18 +62,34 @@ var rules = []rule{
 		if c.OSVersion == "" {
 			return usererr.New("OS_VERSION", "", fmt.Sprintf("the version of %s, as used in kairos-release and the profile", c.OSDistribution))
 		}
-		if ok := published[c.OSDistribution]; c.derivedBase() && !slices.Contains(ok, c.OSVersion) {
+		if ok := published[c.OSDistribution]; c.derivedBase() && !c.ownBaseImageTag() && !slices.Contains(ok, c.OSVersion) {
 			return usererr.New("OS_VERSION", c.OSVersion, fmt.Sprintf("%s for %s, or set BASE_IMAGE", usererr.OneOf(ok...), c.OSDistribution))
 		}
 		return nil
 	}},
-	{"K8S_VERSION, when set, must be in the matrix of K8S_DISTRIBUTION; the error suggests the nearest versions.", func(c Config) error {
-		known := K8sVersions(c.K8sDistribution)
-		if c.K8sVersion == "" || len(known) == 0 || slices.Contains(known, c.K8sVersion) {
+	{"K8S_VERSION outside the matrix of K8S_DISTRIBUTION (k8s_version.json of the build context, else the embedded one) is built with a warning naming the nearest versions; with K8S_VERSION_STRICT=true it is an error.", func(c Config) error {
+		if off := c.offMatrix(); off != "" && c.StrictK8sVersion {
+			return usererr.New("K8S_VERSION", c.K8sVersion, off+"; or K8S_VERSION_STRICT=false to build it anyway")
+		}
+		return nil
+	}},
+	{"K8S_VERSION empty needs versions of K8S_DISTRIBUTION in the matrix.", func(c Config) error {
+		if c.K8sVersion == "" && len(c.Matrix().Versions(c.K8sDistribution)) == 0 {
+			return usererr.New("K8S_VERSION", "", fmt.Sprintf("a version: %s lists none for %s", c.Matrix().Source, c.K8sDistribution))
+		}
+		return nil
+	}},
+	{"IMAGE_PATH names one provider image: it needs a single Kubernetes version and a tag.", func(c Config) error {
+		if c.ImagePath == "" {
 			return nil
 		}
-		return usererr.New("K8S_VERSION", c.K8sVersion, fmt.Sprintf("a %s version of the matrix, nearest: %s (empty builds all %d)",
-			c.K8sDistribution, usererr.OneOf(nearestVersions(c.K8sVersion, known)...), len(known)))
+		if n := len(c.k8sVersions()); n != 1 {
+			return usererr.New("IMAGE_PATH", c.ImagePath, fmt.Sprintf("empty, or set K8S_VERSION too: %d versions would all be saved as this one reference", n))
+		}
+		if _, err := name.NewTag(c.ImagePath, name.StrictValidation); err != nil {
+			return usererr.New("IMAGE_PATH", c.ImagePath, "registry/repository:tag in lowercase")
+		}
+		return nil
 	}},
 	{"k3s has no FIPS build: FIPS_ENABLED=true needs kubeadm-fips, rke2, kubeadm, nodeadm or canonical.", func(c Config) error {
 		if c.FIPSEnabled && c.K8sDistribution == K3s {
@@ -100,7 +116,7 @@ var rules = []rule{
 		return nil
 	}},
 	{"IS_UKI with a derived Ubuntu base needs OS_VERSION=24.04, the only Ubuntu UKI base CanvOS publishes.", func(c Config) error {
-		if c.IsUKI && c.derivedBase() && c.OSDistribution == Ubuntu && c.OSVersion != "24.04" {
+		if c.IsUKI && c.derivedBase() && !c.ownBaseImageTag() && c.OSDistribution == Ubuntu && c.OSVersion != "24.04" {
 			return usererr.New("OS_VERSION", c.OSVersion, "24.04 when IS_UKI=true with a derived base image, or set BASE_IMAGE")
 		}
 		return nil
@@ -142,7 +158,7 @@ var rules = []rule{
 	}},
 	{"Provider image references must be valid: IMAGE_REGISTRY/IMAGE_REPO:tag, tag at most 128 characters.", func(c Config) error {
 		versions := c.k8sVersions()
-		if len(versions) == 0 || c.ImageRegistry == "" || c.ImageRepo == "" {
+		if len(versions) == 0 || c.ImageRegistry == "" || c.ImageRepo == "" || c.ImagePath != "" {
 			return nil
 		}
 		ref := c.providerRef(longest(versions))
@@ -151,6 +167,28 @@ var rules = []rule{
 		}
 		return nil
 	}},
+}
+
+// offMatrix describes a K8S_VERSION the matrix does not list, with the
+// nearest versions it does; "" when it lists it (or K8S_VERSION is empty).
+func (c Config) offMatrix() string {
+	known := c.Matrix().Versions(c.K8sDistribution)
+	if c.K8sVersion == "" || slices.Contains(known, c.K8sVersion) {
+		return ""
+	}
+	if len(known) == 0 {
+		return fmt.Sprintf("%s lists no %s versions", c.Matrix().Source, c.K8sDistribution)
+	}
+	return fmt.Sprintf("not a %s version of %s, nearest: %s", c.K8sDistribution, c.Matrix().Source, strings.Join(nearestVersions(c.K8sVersion, known), ", "))
+}
+
+// ownBaseImageTag reports whether BASE_IMAGE_TAG was set to other than
+// CanvOS' formula: the user names the image, so OS_VERSION need not be one
+// CanvOS publishes.
+func (c Config) ownBaseImageTag() bool {
+	d := c
+	d.BaseImageTag = ""
+	return c.BaseImageTag != defaultBaseImageTag(&d, "")
 }
 
 func isJetson(baseImage string) bool { return strings.Contains(baseImage, "nvidia-jetson-agx-orin") }
@@ -174,6 +212,13 @@ func advise(c Config) []string {
 	}
 	if c.AMDGPUArtifactPath != "" && !(c.InstallAMDDrivers && c.AMDGPUDriverSource == AMDGPUDKMS) {
 		w = append(w, "AMDGPU_ARTIFACT_PATH has no effect without INSTALL_AMD_GPU_DRIVERS=true and AMDGPU_DRIVER_SOURCE=dkms")
+	}
+	if off := c.offMatrix(); off != "" && !c.StrictK8sVersion {
+		w = append(w, fmt.Sprintf("K8S_VERSION %s is %s; building it anyway with luet package %s (K8S_VERSION_STRICT=true makes this an error)",
+			c.K8sVersion, off, c.provider(c.K8sVersion).LuetPackage))
+	}
+	if c.BaseImage != "" && c.BaseImageTag != "" {
+		w = append(w, "BASE_IMAGE_TAG has no effect when BASE_IMAGE is set")
 	}
 	if c.AutoEnrollSecureBoot && !c.IsUKI {
 		w = append(w, "AUTO_ENROLL_SECUREBOOT_KEYS has no effect without IS_UKI=true")

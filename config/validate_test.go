@@ -27,8 +27,10 @@ func TestRulesEachHaveAFailingCase(t *testing.T) {
 		{"rhel without OS_VERSION", []string{"OS_DISTRIBUTION=rhel", "BASE_IMAGE=r.example/rhel9:1"}, `OS_VERSION: invalid value ""`},
 		{"ubuntu 21.04 not published", []string{"OS_VERSION=21.04"}, `OS_VERSION: invalid value "21.04"; allowed: 20.04, 22.04, 24.04 for ubuntu, or set BASE_IMAGE`},
 		{"leap 15.5 not published", []string{"OS_DISTRIBUTION=opensuse-leap", "OS_VERSION=15.5"}, `OS_VERSION: invalid value "15.5"; allowed: 15.6 for opensuse-leap`},
-		{"K8S_VERSION not in matrix", []string{"K8S_VERSION=1.33.4"}, `K8S_VERSION: invalid value "1.33.4"; allowed: a k3s version of the matrix, nearest: 1.33.3, 1.33.5, 1.33.6 (empty builds all 58)`},
-		{"K8S_VERSION of another distribution", []string{"K8S_DISTRIBUTION=nodeadm", "K8S_VERSION=1.33.5"}, `nearest: 1.30.0, 1.31.0, 1.32.0 (empty builds all 4)`},
+		{"K8S_VERSION not in matrix, strict", []string{"K8S_VERSION=1.33.4", "K8S_VERSION_STRICT=true"}, `K8S_VERSION: invalid value "1.33.4"; allowed: not a k3s version of ` + EmbeddedMatrixSource + `, nearest: 1.33.3, 1.33.5, 1.33.6; or K8S_VERSION_STRICT=false to build it anyway`},
+		{"K8S_VERSION of another distribution, strict", []string{"K8S_DISTRIBUTION=nodeadm", "K8S_VERSION=1.33.5", "K8S_VERSION_STRICT=true"}, `nearest: 1.30.0, 1.31.0, 1.32.0;`},
+		{"no versions of the distribution", []string{"K8S_DISTRIBUTION=canonical"}, `K8S_VERSION: invalid value ""; allowed: a version: k8s_version.json lists none for canonical`},
+		{"IMAGE_PATH for all versions", []string{"IMAGE_PATH=reg.example/p:1"}, `IMAGE_PATH: invalid value "reg.example/p:1"; allowed: empty, or set K8S_VERSION too: 61 versions`},
 		{"FIPS with k3s", []string{"FIPS_ENABLED=true"}, `K8S_DISTRIBUTION: invalid value "k3s"; allowed: kubeadm-fips or rke2 when FIPS_ENABLED=true`},
 		{"MAAS on opensuse", []string{"IS_MAAS=true", "OS_DISTRIBUTION=opensuse-leap"}, `OS_DISTRIBUTION: invalid value "opensuse-leap"; allowed: ubuntu when IS_MAAS=true`},
 		{"MAAS on arm64", []string{"IS_MAAS=true", "ARCH=arm64"}, `ARCH: invalid value "arm64"; allowed: amd64 when IS_MAAS=true`},
@@ -45,13 +47,22 @@ func TestRulesEachHaveAFailingCase(t *testing.T) {
 		{"EFI image too small", []string{"EFI_IMG_SIZE=2048"}, `EFI_IMG_SIZE: invalid value "2048"; allowed: more than EFI_MAX_SIZE (2048)`},
 		{"provider tag too long", []string{"CUSTOM_TAG=" + string(make128('a'))}, `IMAGE_REGISTRY, IMAGE_REPO, CUSTOM_TAG: invalid value "ttl.sh/ubuntu:k3s-1.26.14-v4.10.0-rc.2-aaaa`},
 	}
+	// Cases that need a build context's k8s_version.json, by name.
+	matrices := map[string]string{"no versions of the distribution": `{"k3s": ["1.33.5"]}`}
 	covered := make([]bool, len(rules))
 	for _, tt := range tests {
 		ovs := make([]Override, len(tt.sets))
 		for i, s := range tt.sets {
 			ovs[i], _ = ParseOverride(s)
 		}
+		var opts []Option
+		if m, ok := matrices[tt.name]; ok {
+			opts = append(opts, WithMatrixFile("k8s_version.json", []byte(m)))
+		}
 		var l loader
+		for _, o := range opts {
+			o(&l)
+		}
 		c := l.load("", nil, ovs)
 		require.Empty(t, l.errs, tt.name)
 		failed := 0
@@ -63,7 +74,7 @@ func TestRulesEachHaveAFailingCase(t *testing.T) {
 		}
 		require.NotZero(t, failed, tt.name)
 
-		_, _, err := Load("", nil, ovs)
+		_, _, err := Load("", nil, ovs, opts...)
 		require.ErrorIs(t, err, usererr.ErrInvalid, tt.name)
 		require.Contains(t, err.Error(), tt.want, tt.name)
 	}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"dagger/canvos/config"
@@ -52,16 +55,26 @@ func runPlan(_ context.Context, e *env, args []string) error {
 }
 
 // loadConfig reads the .arg file (if any), applies the overrides and prints
-// the warnings; every verb that takes CanvOS parameters uses it.
+// the warnings; every verb that takes CanvOS parameters uses it. The .arg
+// file's directory is the build context: a k8s_version.json there replaces
+// the embedded Kubernetes matrix, as editing it does in CanvOS.
 func loadConfig(e *env, argFile string, sets []config.Override) (config.Config, error) {
 	var data []byte
+	var opts []config.Option
 	if argFile != "" {
 		var err error
 		if data, err = os.ReadFile(argFile); err != nil {
 			return config.Config{}, usererr.Newf("--arg-file", "%v", err)
 		}
+		matrix := filepath.Join(filepath.Dir(argFile), "k8s_version.json")
+		switch m, err := os.ReadFile(matrix); {
+		case err == nil:
+			opts = append(opts, config.WithMatrixFile(matrix, m))
+		case !errors.Is(err, fs.ErrNotExist):
+			return config.Config{}, inputErr("--arg-file", matrix, err)
+		}
 	}
-	cfg, warnings, err := config.Load(argFile, data, sets)
+	cfg, warnings, err := config.Load(argFile, data, sets, opts...)
 	for _, w := range warnings {
 		e.printf("warning: %s", w)
 	}

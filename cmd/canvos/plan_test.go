@@ -78,9 +78,9 @@ func TestPlanInvalid(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"every problem at once", []string{"--arg-file", "ARG", "--set", "ARCH=x86", "--set", "K8S_VERSION=1.33.2"},
+		{"every problem at once", []string{"--arg-file", "ARG", "--set", "ARCH=x86", "--set", "K8S_VERSION=1.33.2", "--set", "K8S_VERSION_STRICT=true"},
 			[]string{"invalid configuration:", ".arg line 9: not a KEY=VALUE assignment", `ARCH: invalid value "x86"; allowed: amd64, arm64`,
-				`K8S_VERSION: invalid value "1.33.2"; allowed: a kubeadm-fips version of the matrix, nearest: 1.33.1, 1.33.3, 1.33.4`,
+				`K8S_VERSION: invalid value "1.33.2"; allowed: not a kubeadm-fips version of ` + config.EmbeddedMatrixSource + `, nearest: 1.33.1, 1.33.3, 1.33.4`,
 				`UPDATE_KERNEL: invalid value "true"`}},
 		{"missing file", []string{"--arg-file", "/nonexistent/.arg"}, []string{"--arg-file: ", "no such file"}},
 		{"bad --set", []string{"--set", "ARCH"}, []string{`--set: invalid value "ARCH"; allowed: KEY=VALUE`}},
@@ -118,4 +118,27 @@ func TestPlanJSONIsConfigJSON(t *testing.T) {
 	want, err := cfg.JSON()
 	require.NoError(t, err)
 	require.Equal(t, string(want), stdout)
+}
+
+// For the CLI the build context is the .arg file's directory: its
+// k8s_version.json is the matrix, and the plan says so.
+func TestPlanContextMatrix(t *testing.T) {
+	t.Parallel()
+	arg := writeArg(t, templateTop)
+	matrix := filepath.Join(filepath.Dir(arg), "k8s_version.json")
+	require.NoError(t, os.WriteFile(matrix, []byte(`{"k3s": ["1.34.9", "1.37.0"]}`), 0o600))
+	code, stdout, stderr := runMain(t, "plan", "--arg-file", arg)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "k8s matrix:        "+matrix+"\n")
+	require.Contains(t, stdout, "provider images (2):\n  ttl.sh/ubuntu:k3s-1.34.9-v4.10.0-rc.2-demo  (k8s/k3s@1.34.9-k3s1)\n  ttl.sh/ubuntu:k3s-1.37.0-v4.10.0-rc.2-demo  (k8s/k3s@1.37.0-k3s1)\n")
+
+	code, stdout, stderr = runMain(t, "plan", "--arg-file", arg, "--set", "K8S_VERSION=1.37.2")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "warning: K8S_VERSION 1.37.2 is not a k3s version of "+matrix+", nearest: 1.34.9, 1.37.0; building it anyway with luet package k8s/k3s@1.37.2-k3s1")
+	require.Contains(t, stdout, "ttl.sh/ubuntu:k3s-1.37.2-v4.10.0-rc.2-demo  (k8s/k3s@1.37.2-k3s1)\n")
+
+	require.NoError(t, os.WriteFile(matrix, []byte(`{"k3s": "1.34.9"}`), 0o600))
+	code, _, stderr = runMain(t, "plan", "--arg-file", arg)
+	require.Equal(t, exitInput, code)
+	require.Contains(t, stderr, matrix+": not CanvOS' k8s_version.json format")
 }
