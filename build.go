@@ -247,9 +247,10 @@ func (m *Canvos) installerImage(ctx context.Context, b buildSet) (*dagger.Contai
 		}
 		opts.KernelHeaders = systemd >= provider.SysextMinSystemd
 	}
-	// MAAS disks carry the local UI in the rootfs; the ISO adds it itself.
+	// MAAS disks and cloud images carry the local UI in the rootfs; the ISO
+	// adds it itself.
 	var localUI *dagger.Directory
-	if b.cfg.IsMAAS {
+	if b.cfg.IsMAAS || b.cfg.IsCloudImage {
 		var err error
 		if localUI, err = m.localUI(ctx, b.names); err != nil {
 			return nil, err
