@@ -17,6 +17,7 @@ const (
 	genkeyOut      = "/out"
 	genkeyExported = "/in/exported-keys"
 	genkeyBYO      = "/in/byo"
+	genkeyExtCert  = "/in/palette-sysext-cert.pem"
 )
 
 // UkiGenkey creates the Trusted Boot key tree, like CanvOS +uki-genkey does:
@@ -25,7 +26,9 @@ const (
 // firmware or systemd-boot to enroll). Save it as secure-boot/ and keep
 // PK.key and KEK.key offline. With your own keys (byoCerts and the three
 // byo*Key secrets, CanvOS +uki-byok) only enrollment/ is returned and the
-// private keys never leave the secrets.
+// private keys never leave the secrets. With ENROLL_SPECTRO_EXTENSION_CERT
+// (default true) db also holds the Palette system-extension certificate,
+// /palette-sysext-cert.pem of SPECTRO_EXTENSION_CERT_IMAGE.
 // +cache="never"
 func (m *Canvos) UkiGenkey(
 	ctx context.Context,
@@ -82,6 +85,12 @@ func (m *Canvos) UkiGenkey(
 	if exportedKeys != nil {
 		ctr = ctr.WithMountedDirectory(genkeyExported, exportedKeys)
 		args = append(args, "--exported-keys", genkeyExported)
+	}
+	if cfg.EnrollSpectroExtCert { // as CanvOS' spectro-extension-cert target
+		n := cfg.Plan()
+		cert := dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(n.Platform)}).From(n.ExtCertImage).File("/palette-sysext-cert.pem")
+		ctr = ctr.WithMountedFile(genkeyExtCert, cert)
+		args = append(args, "--extension-cert", genkeyExtCert)
 	}
 	byoKeys := []*dagger.Secret{byoPkKey, byoKekKey, byoDbKey}
 	switch given := countNonNil(byoCerts, byoKeys); {

@@ -2,6 +2,7 @@ package secureboot
 
 import (
 	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
 	"time"
 
@@ -52,9 +53,12 @@ type Exported map[Hierarchy]signature.SignatureDatabase
 
 // EnrollOptions say what goes into the enrollment files besides our keys.
 type EnrollOptions struct {
-	Time      time.Time            // timestamp of the .auth updates (SOURCE_DATE_EPOCH), required
-	Microsoft bool                 // enroll Microsoft's KEK and db certificates
-	Exported  Exported             // firmware-exported KEK, db and dbx entries to keep
+	Time      time.Time // timestamp of the .auth updates (SOURCE_DATE_EPOCH), required
+	Microsoft bool      // enroll Microsoft's KEK and db certificates
+	Exported  Exported  // firmware-exported KEK, db and dbx entries to keep
+	// Extension is the Palette system-extension certificate, appended to db
+	// last with CanvOS' owner GUID (ENROLL_SPECTRO_EXTENSION_CERT); nil for none.
+	Extension *x509.Certificate
 	Printf    func(string, ...any) // progress and warnings; nil for none
 }
 
@@ -70,7 +74,8 @@ type Enrollment map[Hierarchy]Variable
 
 // Enroll builds the signature lists of every variable and signs them with
 // the parent keys: PK holds our PK; KEK our KEK, Microsoft's KEK CAs and the
-// exported KEK; db our db, Microsoft's db CAs and the exported db; dbx the
+// exported KEK; db our db, Microsoft's db CAs, the exported db and the
+// extension certificate (CanvOS' order: appended after genkey's db); dbx the
 // exported dbx or nothing.
 func Enroll(keys Keys, o EnrollOptions) (Enrollment, error) {
 	if o.Time.IsZero() {
@@ -124,6 +129,11 @@ func database(h Hierarchy, keys Keys, owner util.EFIGUID, o EnrollOptions) (sign
 	if h != PK {
 		if err := appendDatabase(&db, owner, o.Exported[h]); err != nil {
 			return nil, fmt.Errorf("exported %s: %w", h, err)
+		}
+	}
+	if h == DB && o.Extension != nil {
+		if err := appendCert(&db, extensionOwner, o.Extension); err != nil {
+			return nil, fmt.Errorf("extension certificate: %w", err)
 		}
 	}
 	return db, nil

@@ -1,6 +1,7 @@
 package secureboot
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -57,6 +58,7 @@ type Options struct {
 	Time      time.Time            // SOURCE_DATE_EPOCH: certificates' NotBefore and the .auth timestamp
 	Microsoft bool                 // enroll Microsoft's KEK and db certificates (CanvOS default)
 	Exported  Exported             // firmware-exported KEK, db and dbx to keep
+	Extension *x509.Certificate    // Palette system-extension certificate for db; nil for none
 	Printf    func(string, ...any) // progress and warnings; nil for none
 }
 
@@ -66,7 +68,7 @@ func Generate(o Options) (*Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := Enroll(keys, EnrollOptions{Time: o.Time, Microsoft: o.Microsoft, Exported: o.Exported, Printf: o.Printf})
+	e, err := Enroll(keys, EnrollOptions{Time: o.Time, Microsoft: o.Microsoft, Exported: o.Exported, Extension: o.Extension, Printf: o.Printf})
 	if err != nil {
 		return nil, err
 	}

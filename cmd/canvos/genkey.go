@@ -23,6 +23,7 @@ func runGenkey(_ context.Context, e *env, args []string) error {
 	out := fs.String("out", "", "directory to write private-keys/, public-keys/ and enrollment/ to")
 	noMS := fs.Bool("no-microsoft", false, "do not enroll Microsoft's KEK and db certificates (hardware with option ROMs may not boot)")
 	exportedDir := fs.String("exported-keys", "", "directory with KEK, db and dbx exported from the machine's firmware (efi-readvar), kept in the lists")
+	extCert := fs.String("extension-cert", "", "Palette system-extension certificate (PEM/DER; CanvOS /palette-sysext-cert.pem of SPECTRO_EXTENSION_CERT_IMAGE) to add to db, as ENROLL_SPECTRO_EXTENSION_CERT=true does")
 	byo := fs.String("byo-keys", "", "directory with your own private-keys/ and public-keys/ (CanvOS layout): keep them, write only enrollment/")
 	force := fs.Bool("force", false, "replace an existing key tree in --out; its private keys are lost")
 	if err := parseFlags(fs, args); err != nil {
@@ -41,12 +42,22 @@ func runGenkey(_ context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if *extCert != "" {
+		b, err := readInput("--extension-cert", *extCert)
+		if err != nil {
+			return err
+		}
+		if eo.Extension, err = secureboot.ParseExtensionCert("--extension-cert "+*extCert, b); err != nil {
+			return err
+		}
+		e.printf("db: adding the system-extension certificate %q", eo.Extension.Subject.CommonName)
+	}
 	var files []secureboot.File
 	if *byo != "" {
 		files, err = byoEnrollment(e, *byo, eo)
 	} else {
 		files, err = newTree(e, secureboot.Options{Org: *org, Days: *days, KeySize: *keySize,
-			Time: now, Microsoft: eo.Microsoft, Exported: eo.Exported, Printf: e.printf})
+			Time: now, Microsoft: eo.Microsoft, Exported: eo.Exported, Extension: eo.Extension, Printf: e.printf})
 	}
 	if err != nil {
 		return err

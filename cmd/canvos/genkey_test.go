@@ -70,6 +70,30 @@ func TestGenkeyBYO(t *testing.T) {
 	require.Equal(t, sbtest.Digests(sbtest.Tree(t).Enrollment.Files()), sbtest.Digests(got.Files()))
 }
 
+// --extension-cert (ENROLL_SPECTRO_EXTENSION_CERT) puts the certificate
+// last in db.esl, and db.auth, re-signed by KEK, still verifies.
+func TestGenkeyExtensionCert(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", strconv.FormatInt(sbtest.Epoch.Unix(), 10))
+	ext := sbtest.ExtensionCert(t)
+	pem := filepath.Join(t.TempDir(), "palette-sysext-cert.pem")
+	require.NoError(t, os.WriteFile(pem, secureboot.CertPEM(ext), 0o644))
+	byo := sbtest.Dir(t)
+	out := t.TempDir()
+	code, stderr := genkey(t, "--byo-keys", byo, "--extension-cert", pem, "--out", out)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, `db: adding the system-extension certificate "Palette sysext test"`)
+	e, err := secureboot.LoadEnrollment(out)
+	require.NoError(t, err)
+	tree := &secureboot.Tree{Keys: sbtest.Tree(t).Keys, Enrollment: e}
+	require.NoError(t, tree.Verify())
+	db, err := secureboot.ParseSignatureDatabase("db.esl", e[secureboot.DB].ESL)
+	require.NoError(t, err)
+	certs, err := secureboot.Certificates(db)
+	require.NoError(t, err)
+	require.Equal(t, ext.Raw, certs[len(certs)-1].Raw)
+	require.Equal(t, secureboot.ExtensionOwner, db[len(db)-1].Signatures[0].Owner.Format())
+}
+
 // Bad input fails with the input exit code before anything is written.
 func TestGenkeyRejected(t *testing.T) {
 	byo := sbtest.Dir(t)
@@ -92,6 +116,8 @@ func TestGenkeyRejected(t *testing.T) {
 		{"expired", "0", "already have expired", []string{"--org", "o", "--key-size", "2048", "--out", "OUT"}},
 		{"garbage exported", epoch, "unrecognised content", []string{"--org", "o", "--key-size", "2048", "--exported-keys", garbage, "--out", "OUT"}},
 		{"mismatched byo", epoch, "does not match its certificate", []string{"--byo-keys", mismatched, "--out", "OUT"}},
+		{"bad extension cert", epoch, "--extension-cert", []string{"--byo-keys", byo, "--extension-cert", filepath.Join(byo, secureboot.KeyPath(secureboot.PK)), "--out", "OUT"}},
+		{"missing extension cert", epoch, "--extension-cert", []string{"--byo-keys", byo, "--extension-cert", "/nonexistent.pem", "--out", "OUT"}},
 		{"missing byo", epoch, "missing from the key tree", []string{"--byo-keys", t.TempDir(), "--out", "OUT"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,8 +4,14 @@
 package sbtest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"math/big"
 	"sync"
 	"testing"
 	"time"
@@ -53,4 +59,19 @@ func Digests(files []secureboot.File) map[string]string {
 		m[f.Path] = fmt.Sprintf("%x %v", sha256.Sum256(f.Data), f.Perm)
 	}
 	return m
+}
+
+// ExtensionCert returns a new certificate standing in for Palette's
+// system-extension certificate (/palette-sysext-cert.pem), valid from Epoch.
+func ExtensionCert(t testing.TB) *x509.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Palette sysext test"},
+		NotBefore: Epoch, NotAfter: Epoch.AddDate(10, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	c, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return c
 }
