@@ -229,7 +229,7 @@ func (m *Canvos) trustedBoot(ctx context.Context, b buildSet) (func(*dagger.Cont
 		return nil, err
 	}
 	return func(rootfs *dagger.Container) *dagger.Directory {
-		esp, err := m.uki(ctx, ukiInputs{rootfs: rootfs.Rootfs()})
+		esp, err := m.uki(ctx, ukiInputs{rootfs: rootfs.Rootfs(), provider: true})
 		if err != nil {
 			return dag.Directory().WithError(err.Error())
 		}

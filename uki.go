@@ -42,7 +42,7 @@ func (m *Canvos) Uki(
 	// Appended to every command line; default CMDLINE from .arg (stylus.registration)
 	// +optional
 	extendCmdline string,
-	// systemd-boot secure-boot-enroll; default force when AUTO_ENROLL_SECUREBOOT_KEYS=true, else manual
+	// systemd-boot secure-boot-enroll; default force when AUTO_ENROLL_SECUREBOOT_KEYS=true, else auto: enki's if-safe where the worker's systemd-boot knows it, else manual (systemd-boot 252 has no if-safe)
 	// +optional
 	secureBootEnroll SecureBootEnroll,
 	// Also return the ESP as a FAT image, esp.img
@@ -83,6 +83,10 @@ type ukiInputs struct {
 	secureBootEnroll SecureBootEnroll
 	espImage         bool
 	epoch            int
+	// provider marks the UKIs of a provider image: CanvOS'
+	// +build-provider-trustedboot-image passes enki no --extend-cmdline, so
+	// they boot the plain install line; registration is the ISO's alone.
+	provider bool
 }
 
 // uki runs `canvos uki-esp` in the worker; the Uki function and the IS_UKI
@@ -111,15 +115,9 @@ func (m *Canvos) ukiWorker(ctx context.Context, in ukiInputs) (*dagger.Container
 	if err := m.requireUKIKeys(); err != nil {
 		return nil, nil, err
 	}
-	enroll := cmp.Or(string(in.secureBootEnroll), uki.EnrollModeFor(cfg.AutoEnrollSecureBoot))
-	if _, err := uki.ParseEnrollMode(enroll); err != nil {
+	args, err := ukiFlags(cfg, in)
+	if err != nil {
 		return nil, nil, err
-	}
-	args := []string{"--rootfs", ukiRootfs, "--keys", ukiKeys,
-		"--extend-cmdline", cmp.Or(in.extendCmdline, cfg.Cmdline, uki.DefaultExtendCmdline),
-		"--secure-boot-enroll", enroll, "--title", cfg.Branding}
-	for _, c := range in.cmdline {
-		args = append(args, "--cmdline", c)
 	}
 	secret := dagger.ContainerWithMountedSecretOpts{Mode: 0o600}
 	ctr := m.worker(config.AMD64).
@@ -131,4 +129,23 @@ func (m *Canvos) ukiWorker(ctx context.Context, in ukiInputs) (*dagger.Container
 		ctr = ctr.WithMountedSecret(ukiKeys+"/private-keys/tpm2-pcr-private.pem", m.UkiPcrKey, secret)
 	}
 	return withEpoch(ctr, in.epoch), args, nil
+}
+
+// ukiFlags are the ESP flags of uki-esp and uki-iso: the inputs, else the
+// configuration's CMDLINE, AUTO_ENROLL_SECUREBOOT_KEYS and BRANDING.
+func ukiFlags(cfg config.Config, in ukiInputs) ([]string, error) {
+	enroll := cmp.Or(string(in.secureBootEnroll), uki.EnrollModeFor(cfg.AutoEnrollSecureBoot))
+	if _, err := uki.ParseEnrollMode(enroll); err != nil {
+		return nil, err
+	}
+	extend := cmp.Or(in.extendCmdline, cfg.Cmdline, uki.DefaultExtendCmdline)
+	if in.provider {
+		extend = ""
+	}
+	args := []string{"--rootfs", ukiRootfs, "--keys", ukiKeys,
+		"--extend-cmdline", extend, "--secure-boot-enroll", enroll, "--title", cfg.Branding}
+	for _, c := range in.cmdline {
+		args = append(args, "--cmdline", c)
+	}
+	return args, nil
 }

@@ -33,7 +33,7 @@ func (m *Canvos) UkiIso(
 	// Appended to every command line; default CMDLINE from .arg (stylus.registration)
 	// +optional
 	extendCmdline string,
-	// systemd-boot secure-boot-enroll; default force when AUTO_ENROLL_SECUREBOOT_KEYS=true, else manual
+	// systemd-boot secure-boot-enroll; default force when AUTO_ENROLL_SECUREBOOT_KEYS=true, else auto: enki's if-safe where the worker's systemd-boot knows it, else manual (systemd-boot 252 has no if-safe)
 	// +optional
 	secureBootEnroll SecureBootEnroll,
 	// ISO file name without .iso; ISO_NAME from the configuration when empty

@@ -18,30 +18,67 @@ import (
 	"dagger/canvos/usererr"
 )
 
-// systemd-boot's secure-boot-enroll modes (loader.conf(5), systemd 252).
+// systemd-boot's secure-boot-enroll modes (loader.conf(5)), and EnrollAuto.
 const (
-	EnrollForce  = "force"  // enroll loader/keys/auto when firmware is in setup mode
-	EnrollManual = "manual" // offer the keys as a menu entry
+	EnrollForce  = "force"   // enroll loader/keys/auto when firmware is in setup mode
+	EnrollIfSafe = "if-safe" // enroll automatically only where systemd-boot deems it safe (in a VM), else as manual; systemd-boot 253+
+	EnrollManual = "manual"  // offer the keys as a menu entry
 	EnrollOff    = "off"
+	// EnrollAuto is enki's default, if-safe, where the systemd-boot knows
+	// it, and manual where it does not: systemd-boot 252 (Debian bookworm's)
+	// has only force, manual and off and ignores if-safe with an error.
+	EnrollAuto = "auto"
 )
 
 // EnrollModeFor maps CanvOS' AUTO_ENROLL_SECUREBOOT_KEYS: true enrolls our
 // keys unattended on a machine in setup mode (enki --secure-boot-enroll
-// force); false leaves it to the user at the boot menu.
+// force); false keeps enki's default (EnrollAuto).
 func EnrollModeFor(autoEnroll bool) string {
 	if autoEnroll {
 		return EnrollForce
 	}
-	return EnrollManual
+	return EnrollAuto
 }
 
 // ParseEnrollMode checks a --secure-boot-enroll value.
 func ParseEnrollMode(s string) (string, error) {
 	switch s {
-	case EnrollForce, EnrollManual, EnrollOff:
+	case EnrollForce, EnrollIfSafe, EnrollManual, EnrollOff, EnrollAuto:
 		return s, nil
 	}
-	return "", usererr.New("secure-boot-enroll", s, usererr.OneOf(EnrollForce, EnrollManual, EnrollOff))
+	return "", usererr.New("secure-boot-enroll", s, usererr.OneOf(EnrollAuto, EnrollForce, EnrollIfSafe, EnrollManual, EnrollOff))
+}
+
+// knowsIfSafe reports whether a systemd-boot image parses if-safe: its
+// loader.conf parser compares against the NUL-terminated string, which
+// systemd-boot 253 and later carry (checked: Debian trixie's 257 does,
+// bookworm's 252 does not).
+func knowsIfSafe(bootLoader *io.SectionReader) (bool, error) {
+	b, err := io.ReadAll(io.NewSectionReader(bootLoader, 0, bootLoader.Size()))
+	if err != nil {
+		return false, fmt.Errorf("systemd-boot: %w", err)
+	}
+	return bytes.Contains(b, []byte(EnrollIfSafe+"\x00")), nil
+}
+
+// enrollMode is the secure-boot-enroll loader.conf gets: EnrollAuto
+// resolved for o.BootLoader; if-safe refused where systemd-boot would
+// ignore it.
+func (o ESPOptions) enrollMode() (string, error) {
+	mode, err := ParseEnrollMode(o.Enroll)
+	if err != nil || (mode != EnrollAuto && mode != EnrollIfSafe) {
+		return mode, err
+	}
+	ifSafe, err := knowsIfSafe(o.BootLoader)
+	switch {
+	case err != nil:
+		return "", err
+	case ifSafe:
+		return EnrollIfSafe, nil
+	case mode == EnrollAuto:
+		return EnrollManual, nil
+	}
+	return "", usererr.New("secure-boot-enroll", mode, "auto, force, manual or off: this systemd-boot predates 253 and ignores if-safe")
 }
 
 // DefaultCmdline is the command line of Kairos' install-media UKIs, as enki
@@ -88,7 +125,7 @@ type ESPOptions struct {
 	Entries    []Entry           // one UKI each, in EFI/kairos; the first is the default
 	BootLoader *io.SectionReader // systemd-bootx64.efi, unsigned; signed into EFI/BOOT/BOOTX64.EFI
 	Keys       *secureboot.Tree  // db signs; PK/KEK/db .auth go to loader/keys/auto
-	Enroll     string            // secure-boot-enroll mode
+	Enroll     string            // secure-boot-enroll mode, or EnrollAuto
 	Timeout    int               // boot menu seconds (CanvOS: 5)
 	Title      string            // menu title of the first entry; the others add their name (CanvOS BRANDING)
 }
@@ -122,7 +159,10 @@ func (o ESPOptions) Validate() error {
 	if strings.TrimSpace(o.Title) == "" || strings.ContainsAny(o.Title, "\n\r") {
 		return usererr.New("title", o.Title, "one non-empty line (the Kairos agent needs a title on every entry)")
 	}
-	if _, err := ParseEnrollMode(o.Enroll); err != nil {
+	if o.BootLoader == nil {
+		return usererr.Newf("systemd-boot", "no boot loader image")
+	}
+	if _, err := o.enrollMode(); err != nil {
 		return err
 	}
 	if o.Timeout < 0 {
@@ -169,7 +209,12 @@ func WriteESP(dir string, o ESPOptions) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	conf, err := overlay.RenderLoaderConf(overlay.LoaderConf{Default: o.Entries[0].Name + ".conf", Timeout: o.Timeout, SecureBootEnroll: o.Enroll})
+	enroll, err := o.enrollMode()
+	if err != nil {
+		return err
+	}
+	o.UKI.printf("esp: secure-boot-enroll %s", enroll)
+	conf, err := overlay.RenderLoaderConf(overlay.LoaderConf{Default: o.Entries[0].Name + ".conf", Timeout: o.Timeout, SecureBootEnroll: enroll})
 	if err != nil {
 		return err
 	}

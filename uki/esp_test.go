@@ -49,7 +49,43 @@ func TestEntries(t *testing.T) {
 	}, uki.Entries("canvos", []string{"a=1", "b=2"}, "stylus.registration"))
 	require.Equal(t, []uki.Entry{{Name: "x", Cmdline: "a=1"}}, uki.Entries("x", []string{"a=1"}, ""))
 	require.Equal(t, uki.EnrollForce, uki.EnrollModeFor(true))
-	require.Equal(t, uki.EnrollManual, uki.EnrollModeFor(false))
+	require.Equal(t, uki.EnrollAuto, uki.EnrollModeFor(false))
+}
+
+// auto is enki's default if-safe where the systemd-boot parses it, manual
+// where it does not (systemd-boot 252 ignores if-safe); an explicit if-safe
+// on 252 is refused rather than silently ignored at boot.
+func TestESPEnrollMode(t *testing.T) {
+	t.Parallel()
+	sd252, err := os.ReadFile(testutil.RequireFile(t, sdBootPath))
+	require.NoError(t, err)
+	require.NotContains(t, string(sd252), "if-safe", "the test expects Debian bookworm's systemd-boot 252")
+	// A stand-in for systemd-boot 253+: the same image with the string its
+	// loader.conf parser compares against (Debian trixie's 257 carries it).
+	sd257 := append(bytes.Clone(sd252), "\x00if-safe\x00"...)
+	for _, tc := range []struct {
+		mode string
+		sd   []byte
+		want string
+	}{
+		{uki.EnrollAuto, sd252, "manual"},
+		{uki.EnrollAuto, sd257, "if-safe"},
+		{uki.EnrollIfSafe, sd257, "if-safe"},
+		{uki.EnrollForce, sd252, "force"},
+		{uki.EnrollOff, sd257, "off"},
+	} {
+		o := espOptions(t, testOptions(t), tc.mode)
+		o.BootLoader = reader(tc.sd)
+		dir := t.TempDir()
+		require.NoError(t, uki.WriteESP(dir, o), tc.mode)
+		conf, err := os.ReadFile(filepath.Join(dir, uki.LoaderConfPath))
+		require.NoError(t, err)
+		require.Contains(t, string(conf), "\nsecure-boot-enroll "+tc.want+"\n", tc.mode)
+	}
+	o := espOptions(t, testOptions(t), uki.EnrollIfSafe)
+	err = uki.WriteESP(t.TempDir(), o)
+	require.ErrorIs(t, err, usererr.ErrInvalid)
+	require.ErrorContains(t, err, "this systemd-boot predates 253 and ignores if-safe")
 }
 
 func TestESPValidate(t *testing.T) {
@@ -60,7 +96,7 @@ func TestESPValidate(t *testing.T) {
 	cases := map[string]func(o *uki.ESPOptions){
 		"no entries":     func(o *uki.ESPOptions) { o.Entries = nil },
 		"duplicate name": func(o *uki.ESPOptions) { o.Entries = append(o.Entries, o.Entries[0]) },
-		"bad enroll":     func(o *uki.ESPOptions) { o.Enroll = "if-safe" },
+		"bad enroll":     func(o *uki.ESPOptions) { o.Enroll = "sometimes" },
 		"no title":       func(o *uki.ESPOptions) { o.Title = " " },
 		"two-line title": func(o *uki.ESPOptions) { o.Title = "a\nb" },
 		"name with space": func(o *uki.ESPOptions) {

@@ -58,7 +58,7 @@ func newUKIESPFlags(fs *flag.FlagSet) *ukiESPFlags {
 		stub:      fs.String("stub", defaultStub, "systemd-stub EFI image"),
 		sdboot:    fs.String("systemd-boot", defaultSDBoot, "unsigned systemd-boot EFI image, signed into EFI/BOOT/BOOTX64.EFI"),
 		keys:      fs.String("keys", "", "key tree (canvos genkey): private-keys/db.key signs, private-keys/tpm2-pcr-private.pem (optional) signs the PCR policy, enrollment/{PK,KEK,db}.auth are auto-enrolled; PK.key and KEK.key are not needed"),
-		enroll:    fs.String("secure-boot-enroll", uki.EnrollManual, "systemd-boot secure-boot-enroll: force (CanvOS AUTO_ENROLL_SECUREBOOT_KEYS=true), manual or off"),
+		enroll:    fs.String("secure-boot-enroll", uki.EnrollAuto, "systemd-boot secure-boot-enroll: force (CanvOS AUTO_ENROLL_SECUREBOOT_KEYS=true), if-safe (systemd-boot 253+), manual, off, or auto: enki's default if-safe where --systemd-boot knows it, else manual"),
 		extend:    fs.String("extend-cmdline", uki.DefaultExtendCmdline, "appended to every --cmdline (CanvOS CMDLINE)"),
 		name:      fs.String("name", uki.DefaultName, "UKI and entry name in EFI/kairos and loader/entries (name.efi, name-1.efi, …); the Kairos agent installs \"norole\" files"),
 		title:     fs.String("title", paramDefault("BRANDING"), "boot menu title (CanvOS BRANDING)"),

@@ -72,7 +72,8 @@ func TestUKIISOCommand(t *testing.T) {
 	}{
 		{"bad user-data", "x.iso", append(append([]string{}, base...), "--user-data", bad)},
 		{"missing content dir", "x.iso", append(append([]string{}, base...), "--content", filepath.Join(dir, "nope"))},
-		{"unknown enroll mode", "x.iso", append(append([]string{}, base...), "--secure-boot-enroll", "if-safe")},
+		{"if-safe on systemd-boot 252", "x.iso", append(append([]string{}, base...), "--secure-boot-enroll", "if-safe")},
+		{"unknown enroll mode", "x.iso", append(append([]string{}, base...), "--secure-boot-enroll", "sometimes")},
 		{"keys without the db", "x.iso", []string{"uki-iso", "--kernel", kernel, "--initrd", initrd, "--keys", t.TempDir(), "--cmdline", "c"}},
 		{"esp-img and keys", "x.iso", []string{"uki-iso", "--esp-img", img, "--keys", keys}},
 		{"esp-img not FAT", "x.iso", []string{"uki-iso", "--esp-img", ud}},
