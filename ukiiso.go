@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 
+	"dagger/canvos/config"
 	"dagger/canvos/internal/dagger"
+	"dagger/canvos/provider"
 	"dagger/canvos/usererr"
 )
 
@@ -16,7 +18,9 @@ import (
 // _partNN, SPC, edge config, local-ui under /opt/spectrocloud, the overlay.
 // Written to a USB stick it boots as a disk. Returns a directory with
 // <ISO_NAME>.iso and its .sha256 (CanvOS' UKI ISO has none). Private keys
-// enter only as secrets.
+// enter only as secrets. Like CanvOS +build-uki-iso, the ISO root also gets
+// stylus-image.tar (STYLUS_PACKAGE_BASE packed as STYLUS_BASE) and luet
+// (SPECTRO_THIRD_PARTY_IMAGE), which installed nodes unpack their agent with.
 func (m *Canvos) UkiIso(
 	ctx context.Context,
 	// Root file system packed into the UKIs (the installer rootfs); give this or rootfsImage. When both are absent,
@@ -54,7 +58,7 @@ func (m *Canvos) UkiIso(
 	// local-ui.tar, extracted under the ISO's /opt/spectrocloud
 	// +optional
 	localUi *dagger.File,
-	// Files copied onto the ISO root (CanvOS overlay/files-iso, stylus-image.tar, luet)
+	// Files copied onto the ISO root (CanvOS overlay/files-iso); stylus-image.tar and luet are added from the configuration's images
 	// +optional
 	overlay *dagger.Directory,
 	// SOURCE_DATE_EPOCH for every time stamp; the rootfs' os-release mtime when 0
@@ -93,10 +97,34 @@ func (m *Canvos) ukiISO(ctx context.Context, in isoInputs, u ukiInputs) (*dagger
 	if err != nil {
 		return nil, err
 	}
-	ctr = ctr.WithExec([]string{"mkdir", "-p", "/out", "/scratch"})
-	args = append(append([]string{"canvos", "uki-iso"}, args...), "--out", "/out/"+in.name+".iso", "--scratch", "/scratch")
+	cfg, err := m.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	image, luet := m.stylusFiles(cfg.Plan())
+	ctr = ctr.WithExec([]string{"mkdir", "-p", "/out", "/scratch"}).
+		WithMountedFile("/in/stylus-image.tar", image).
+		WithMountedFile("/in/luet", luet)
+	args = append(append([]string{"canvos", "uki-iso"}, args...), "--out", "/out/"+in.name+".iso", "--scratch", "/scratch",
+		"--stylus-image", "/in/stylus-image.tar", "--luet", "/in/luet")
 	ctr, args = mountPayload(ctr, args, in.payload, in.overlay)
 	return ctr.WithExec(args).Directory("/out"), nil
+}
+
+// stylusFiles are CanvOS' +stylus-image-pack and +third-party/luet: the
+// stylus package image packed into stylus-image.tar, tagged STYLUS_BASE, by
+// `canvos stylus-image`, and the luet binary of the third-party image.
+func (m *Canvos) stylusFiles(n config.Plan) (image, luet *dagger.File) {
+	platform := dagger.ContainerOpts{Platform: dagger.Platform(n.Platform)}
+	pkg := dag.Container(platform).From(n.StylusPackage).Rootfs()
+	image = m.worker(n.Arch).
+		WithMountedDirectory("/in/stylus", pkg, dagger.ContainerWithMountedDirectoryOpts{ReadOnly: true}).
+		WithExec([]string{"mkdir", "-p", "/out"}).
+		WithExec([]string{"canvos", "stylus-image", "--rootfs", "/in/stylus", "--ref", n.StylusFramework,
+			"--arch", string(n.Arch), "--out", "/out/stylus-image.tar"}).
+		File("/out/stylus-image.tar")
+	luet = dag.Container(platform).From(n.ThirdPartyImage).File(provider.ThirdPartyBinary("luet", n.BinType, string(n.Arch)))
+	return image, luet
 }
 
 // mountPayload mounts the ISO payload read-only into the worker and adds

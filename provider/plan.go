@@ -93,7 +93,7 @@ func New(o Options) (Plan, error) {
 		p.Images[imageplan.AgentProvider] = n.AgentProvider
 		p.Luet = &Luet{
 			Image:  n.AlpineImage,
-			Binary: thirdPartyBinary("luet", n.BinType, string(n.Arch)),
+			Binary: ThirdPartyBinary("luet", n.BinType, string(n.Arch)),
 			Install: imageplan.Step{Name: "install-k8s", Op: imageplan.Exec, From: imageplan.Scripts,
 				Src: imageplan.LuetInstallScript, Args: []string{n.LuetRepo, o.Image.LuetPackage, LuetAuthPath}},
 			Output: "/output",
@@ -167,7 +167,7 @@ func steps(o Options, bundled bool) []imageplan.Step {
 	add(
 		imageplan.RemoveSSHHostKeys(),
 		imageplan.Step{Name: "etcdctl", Op: imageplan.CopyFile, From: imageplan.ThirdParty,
-			Src: thirdPartyBinary("etcdctl", n.BinType, arch), Dest: "/usr/bin/etcdctl"},
+			Src: ThirdPartyBinary("etcdctl", n.BinType, arch), Dest: "/usr/bin/etcdctl"},
 		imageplan.EmptyMachineID(),
 	)
 	// nodeadm comes with the payload, so its extras need the payload bundled.
@@ -198,7 +198,7 @@ func carrier(o Options, bundled bool) *Carrier {
 		imageplan.Step{Name: "rsync", Op: imageplan.Exec, From: imageplan.Scripts, Src: imageplan.AptInstallScript, Args: []string{"rsync"}},
 		imageplan.Step{Name: "overlay-etc", Op: imageplan.CopyDir, From: imageplan.Overlay, Src: "/etc", Dest: "/etc"},
 		imageplan.Step{Name: "luet", Op: imageplan.CopyFile, From: imageplan.ThirdParty,
-			Src: thirdPartyBinary("luet", n.BinType, string(n.Arch)), Dest: "/usr/bin/luet"},
+			Src: ThirdPartyBinary("luet", n.BinType, string(n.Arch)), Dest: "/usr/bin/luet"},
 		imageplan.Step{Name: "kairos-agent", Op: imageplan.CopyFile, From: imageplan.KairosBase,
 			Src: "/usr/bin/kairos-agent", Dest: "/usr/bin/kairos-agent"},
 		imageplan.Step{Name: "trusted-boot", Op: imageplan.CopyDir, From: imageplan.TrustedBoot, Src: "/", Dest: "/trusted-boot"},
@@ -221,9 +221,9 @@ func carrier(o Options, bundled bool) *Carrier {
 
 func isKubeadm(d config.K8sDistribution) bool { return d == config.Kubeadm || d == config.KubeadmFIPS }
 
-// thirdPartyBinary is a binary's path in the Spectro third-party image
+// ThirdPartyBinary is a binary's path in the Spectro third-party image
 // (CanvOS +download-third-party).
-func thirdPartyBinary(name, binType, arch string) string {
+func ThirdPartyBinary(name, binType, arch string) string {
 	return fmt.Sprintf("/binaries/%s/latest/%s/%s/%s", name, binType, arch, name)
 }
 

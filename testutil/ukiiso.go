@@ -15,7 +15,9 @@ const (
 // ukiISOProbe prints the SecureBoot variable like SecureBootProbeInitramfs,
 // then finds the installer medium by its label (the UKI has no live root:
 // the payload is read from the CD, as the Kairos agent does in UKI mode) and
-// prints the lines of its /config.yaml that contain "canvos-payload".
+// prints the lines of its /config.yaml that contain "canvos-payload", then
+// what 80_stylus_uki.yaml copies from there: luet and stylus-image.tar
+// (ls -l, and the members of the image tarball).
 const ukiISOProbe = `mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -29,6 +31,8 @@ for i in $(seq 1 60); do dev=$(findfs LABEL=%LABEL% 2>/dev/null) && break; sleep
 mkdir -p /live
 mount -t iso9660 -o ro "$dev" /live || echo "%FAILED% mount $dev"
 echo "%PAYLOAD% dev=$dev $(grep canvos-payload /live/config.yaml)"
+ls -l /live/luet /live/stylus-image.tar 2>&1 | sed 's/^/stylus: /'
+tar -tf /live/stylus-image.tar 2>&1 | sed 's/^/stylus-image: /'
 echo "cmdline: $(cat /proc/cmdline)"
 echo %DONE%
 poweroff -f

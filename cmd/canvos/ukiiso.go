@@ -27,6 +27,8 @@ func runUKIISO(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&u.ESPImage, "esp-img", "", "prebuilt ESP image (canvos uki-esp --out-img) instead of --rootfs/--initrd + --keys")
 	fs.StringVar(&u.OutPath, "out", "", "ISO to write (FILE.iso; FILE.iso.sha256 is written beside it)")
 	payloadFlags(fs, &u.Payload, "#cloud-config user-data → /config.yaml", "local-ui tar, extracted under /opt/spectrocloud of the ISO")
+	fs.StringVar(&u.Stylus.Image, "stylus-image", "", "stylus-image.tar (canvos stylus-image) → /stylus-image.tar: the agent 80_stylus_uki.yaml installs")
+	fs.StringVar(&u.Stylus.Luet, "luet", "", "luet binary (SPECTRO_THIRD_PARTY_IMAGE /binaries/luet/latest/<BIN_TYPE>/<arch>/luet) → /luet, which unpacks stylus-image.tar")
 	fs.StringVar(&u.Label, "label", iso.UKILabel, "ISO volume label")
 	fs.StringVar(&u.ScratchDir, "scratch", "", "scratch directory (default: the system temp dir)")
 	if err := parseFlags(fs, args); err != nil {

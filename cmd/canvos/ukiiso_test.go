@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -91,4 +92,36 @@ func TestUKIISOCommand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The CLI path of CanvOS' +stylus-image-pack and +build-uki-iso: stylus-image
+// packs a package rootfs, uki-iso puts it and luet on the ISO root; without
+// them it warns that installed nodes get no agent.
+func TestUKIISOStylusFiles(t *testing.T) {
+	t.Parallel()
+	testutil.RequireTool(t, "mkfs.fat", "mcopy", "mmd", "xorriso")
+	testutil.RequireFile(t, defaultStub)
+	testutil.RequireFile(t, defaultSDBoot)
+	keys, kernel, initrd := ukiInputs(t)
+	pkg := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(pkg, "opt/spectrocloud/bin"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(pkg, "opt/spectrocloud/bin/stylus-agent"), []byte("agent"), 0o755))
+	image := filepath.Join(t.TempDir(), "stylus-image.tar")
+	code, stderr := canvos(t, "stylus-image", "--rootfs", pkg, "--ref", "reg.example.com/edge/stylus-framework-linux-amd64:v4.10.0", "--out", image)
+	require.Equal(t, 0, code, stderr)
+
+	base := []string{"uki-iso", "--kernel", kernel, "--initrd", initrd, "--keys", keys, "--cmdline", "console=ttyS0", "--scratch", t.TempDir()}
+	out := filepath.Join(t.TempDir(), "uki.iso")
+	code, stderr = canvos(t, append(base, "--stylus-image", image, "--luet", testutil.RequireFile(t, "/usr/bin/true"), "--out", out)...)
+	require.Equal(t, 0, code, stderr)
+	require.NotContains(t, stderr, "no stylus agent")
+	cmd := exec.Command("xorriso", "-indev", out, "-lsdl", "/luet", "/stylus-image.tar")
+	lsl, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(lsl))
+	require.Regexp(t, `-rwxr-xr-x .* '/luet'`, string(lsl))
+	require.Contains(t, string(lsl), "'/stylus-image.tar'")
+
+	code, stderr = canvos(t, append(base, "--out", filepath.Join(t.TempDir(), "bare.iso"))...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "warning: no --stylus-image/--luet: nodes installed from this ISO get no stylus agent")
 }

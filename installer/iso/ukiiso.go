@@ -23,12 +23,13 @@ const UKILabel = "UKI_ISO_INSTALL"
 // payload. Paths are read only; OutPath and its .sha256 are the only files
 // written outside ScratchDir.
 type UKIOptions struct {
-	ESPImage   string // FAT image of the ESP → boot/efiboot.img, El Torito UEFI entry, GPT partition 1
-	OutPath    string // the ISO to write; OutPath+".sha256" is written beside it
-	ScratchDir string // throwaway staging directory; must exist
-	Payload           // user-data → /config.yaml (the UKI ISO's place, canvos.md §16); local UI into the ISO tree
-	Label      string // volume label; default UKILabel
-	Epoch      int64  // SOURCE_DATE_EPOCH for every timestamp
+	ESPImage   string      // FAT image of the ESP → boot/efiboot.img, El Torito UEFI entry, GPT partition 1
+	OutPath    string      // the ISO to write; OutPath+".sha256" is written beside it
+	ScratchDir string      // throwaway staging directory; must exist
+	Payload                // user-data → /config.yaml (the UKI ISO's place, canvos.md §16); local UI into the ISO tree
+	Stylus     StylusFiles // stylus-image.tar and luet → the ISO root
+	Label      string      // volume label; default UKILabel
+	Epoch      int64       // SOURCE_DATE_EPOCH for every timestamp
 	Printf     func(string, ...any)
 }
 
@@ -54,6 +55,7 @@ func BuildUKIISO(ctx context.Context, u UKIOptions) (Result, error) {
 	}{
 		{"esp", func(context.Context) error { o.printf("esp: %s", u.ESPImage); return st.copyIn(u.ESPImage, isoESP) }},
 		{"payload", st.payload},
+		{"stylus", func(context.Context) error { return st.stylus(u.Stylus) }},
 		{"local-ui", func(context.Context) error { return extractLocalUI(u.LocalUI, ws, in.localUI) }},
 	}
 	for _, s := range steps {
@@ -78,7 +80,7 @@ func (u UKIOptions) isoOptions() Options {
 // CheckPayload validates every input but the ESP image, so a caller that
 // still has to build the ESP can fail on a bad payload first.
 func (u UKIOptions) CheckPayload() error {
-	_, err := checkUKIPayload(u.isoOptions())
+	_, err := checkUKIPayload(u, u.isoOptions())
 	return err
 }
 
@@ -87,15 +89,18 @@ func checkUKI(u UKIOptions, o Options) (inputs, error) {
 	if err := checkESPImage(u.ESPImage); err != nil {
 		return inputs{}, err
 	}
-	return checkUKIPayload(o)
+	return checkUKIPayload(u, o)
 }
 
-func checkUKIPayload(o Options) (inputs, error) {
+func checkUKIPayload(u UKIOptions, o Options) (inputs, error) {
 	if err := checkOutput(o); err != nil {
 		return inputs{}, err
 	}
 	in, err := checkPayload(o, inputs{}, "")
 	if err != nil {
+		return in, err
+	}
+	if err := u.Stylus.check(in.overlay, o.printf); err != nil {
 		return in, err
 	}
 	// No rootfs: the local UI lands in the ISO tree, where nothing may clash.

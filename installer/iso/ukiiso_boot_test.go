@@ -18,13 +18,16 @@ import (
 // (the firmware checking each against its parent) and resets; the next boot,
 // Secure Boot enforced, runs our signed UKI, whose probe initramfs reads
 // SecureBoot=1 and then finds the medium by its label and prints a marker
-// from its /config.yaml — booted as the CD and as a USB disk (GPT ESP).
+// from its /config.yaml, and finds the stylus agent files 80_stylus_uki.yaml
+// copies from the medium after install (luet executable, stylus-image.tar a
+// readable image tarball) — booted as the CD and as a USB disk (GPT ESP).
 func TestUKIISOBoot(t *testing.T) {
 	t.Parallel()
 	k := testutil.DebianKernel(t)
 	probe := testutil.UKIISOProbeInitramfs(t, k, UKILabel)
 	esp := ukiESPImage(t, k.Vmlinuz, probe, uki.EnrollForce, testEpoch)
 	o := ukiOptions(t, esp, Payload{})
+	o.Stylus = stylusFiles(t)
 	o.UserData = filepath.Join(t.TempDir(), "user-data")
 	require.NoError(t, os.WriteFile(o.UserData, []byte("#cloud-config\n# canvos-payload=from-the-uki-iso\n{}\n"), 0o644))
 	isoPath := buildUKI(t, o).Path
@@ -49,5 +52,8 @@ func TestUKIISOBoot(t *testing.T) {
 		require.Contains(t, res.Output, testutil.UKIISOPayload+" dev=", name)
 		require.Contains(t, res.Output, "# canvos-payload=from-the-uki-iso", name)
 		require.Contains(t, res.Output, "stylus.registration", "%s: the UKI's extended command line", name)
+		require.Regexp(t, `stylus: -rwxr-xr-x .* /live/luet`, res.Output, name)
+		require.Regexp(t, `stylus: -rw-r--r-- .* /live/stylus-image.tar`, res.Output, name)
+		require.Contains(t, res.Output, "stylus-image: manifest.json", name)
 	}
 }
