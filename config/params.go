@@ -507,59 +507,45 @@ func normalizeOSVersion(c *Config, v string) string {
 	return v
 }
 
-// The defaults below are CanvOS' global ARG formulas (Earthfile prologue and
-// +provider-image, +ubuntu); each applies only when the parameter is empty.
-
-// defaultBaseImageTag is CanvOS' BASE_IMAGE_TAG: derived only when
-// BASE_IMAGE is empty and the distribution has published base images.
-func defaultBaseImageTag(c *Config, v string) string {
-	if v != "" || c.BaseImage != "" {
-		return v
+// formula makes a normalize step that fills an empty value with one of
+// CanvOS' global ARG formulas (Earthfile prologue, +provider-image, +ubuntu).
+func formula(f func(c *Config) string) func(*Config, string) string {
+	return func(c *Config, v string) string {
+		if v != "" {
+			return v
+		}
+		return f(c)
 	}
-	suffix := "-core-" + string(c.Arch) + "-generic-" + c.KairosInitVersion
-	switch c.OSDistribution {
-	case Ubuntu:
-		return "kairos-ubuntu:" + c.OSVersion + suffix + pick(c.IsUKI, "-uki", "")
-	case OpenSUSELeap:
-		return "kairos-opensuse:leap-" + c.OSVersion + suffix
-	}
-	return ""
 }
 
-func defaultCLIImage(c *Config, v string) string {
-	if v != "" {
-		return v
-	}
-	return c.SpectroPubRepo + "/edge/palette-edge-cli" + pick(c.FIPSEnabled, "-fips", "") + "-" + string(c.Arch) + ":" + c.PEVersion
-}
-
-func defaultBinType(c *Config, v string) string {
-	if v != "" {
-		return v
-	}
-	return string(pick(c.FIPSEnabled, BinVertex, BinPalette))
-}
-
-func defaultUbuntuImage(c *Config, v string) string {
-	if v != "" {
-		return v
-	}
-	return c.SpectroPubRepo + "/third-party/ubuntu" + pick(c.FIPSEnabled, "-fips", "") + ":22.04"
-}
-
-func defaultImageTag(c *Config, v string) string {
-	if v != "" {
-		return v
-	}
-	return c.PEVersion + pick(c.CustomTag != "", "-"+c.CustomTag, "")
-}
-
-func defaultProviderBase(c *Config, v string) string {
-	if v != "" {
-		return v
-	}
-	return c.SpectroPubRepo + "/edge/kairos-io/provider-" + c.providerName() + ":" + c.providerVersion()
-}
+var (
+	// defaultBaseImageTag is derived only when BASE_IMAGE is empty and the
+	// distribution has published base images.
+	defaultBaseImageTag = formula(func(c *Config) string {
+		if c.BaseImage != "" {
+			return ""
+		}
+		suffix := "-core-" + string(c.Arch) + "-generic-" + c.KairosInitVersion
+		switch c.OSDistribution {
+		case Ubuntu:
+			return "kairos-ubuntu:" + c.OSVersion + suffix + pick(c.IsUKI, "-uki", "")
+		case OpenSUSELeap:
+			return "kairos-opensuse:leap-" + c.OSVersion + suffix
+		}
+		return ""
+	})
+	defaultCLIImage = formula(func(c *Config) string {
+		return c.SpectroPubRepo + "/edge/palette-edge-cli" + pick(c.FIPSEnabled, "-fips", "") + "-" + string(c.Arch) + ":" + c.PEVersion
+	})
+	defaultBinType     = formula(func(c *Config) string { return string(pick(c.FIPSEnabled, BinVertex, BinPalette)) })
+	defaultUbuntuImage = formula(func(c *Config) string {
+		return c.SpectroPubRepo + "/third-party/ubuntu" + pick(c.FIPSEnabled, "-fips", "") + ":22.04"
+	})
+	defaultImageTag     = formula(func(c *Config) string { return c.PEVersion + pick(c.CustomTag != "", "-"+c.CustomTag, "") })
+	defaultProviderBase = formula(func(c *Config) string {
+		return c.SpectroPubRepo + "/edge/kairos-io/provider-" + c.providerName() + ":" + c.providerVersion()
+	})
+)
 
 // normalizeMAASName drops the extensions CanvOS' wrapper strips.
 func normalizeMAASName(_ *Config, v string) string {
