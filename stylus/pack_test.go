@@ -60,7 +60,7 @@ func gnuTar(t *testing.T, dir string, args ...string) string {
 // stylus-image.tar is what luet util pack writes: a docker-save tarball
 // (manifest.json naming STYLUS_BASE, a linux/<arch> config, one gzipped
 // layer) whose layer GNU tar unpacks into the package tree with its modes,
-// owners, symlink and hard link.
+// owners, symlink and hard link; skopeo reads it as a docker-archive.
 func TestPackIsALuetPackTarball(t *testing.T) {
 	t.Parallel()
 	root := packageTree(t)
@@ -102,6 +102,19 @@ func TestPackIsALuetPackTarball(t *testing.T) {
 	agent, err := os.ReadFile(filepath.Join(unpacked, "opt/spectrocloud/bin/stylus-agent"))
 	require.NoError(t, err)
 	require.Equal(t, "#!/bin/sh\necho agent\n", string(agent))
+
+	// skopeo reads it as a docker-archive: one linux/amd64 image, one layer.
+	testutil.RequireTool(t, "skopeo")
+	inspected, err := run.Run(context.Background(), run.Cmd{Name: "skopeo", Args: []string{"inspect", "docker-archive:" + out}})
+	require.NoError(t, err)
+	var info struct {
+		Architecture, Os string
+		Layers           []string
+	}
+	require.NoError(t, json.Unmarshal(inspected, &info))
+	require.Equal(t, "amd64", info.Architecture)
+	require.Equal(t, "linux", info.Os)
+	require.Len(t, info.Layers, 1)
 
 	// go-containerregistry reads it back as the one image tagged STYLUS_BASE.
 	tag, err := name.NewTag(ref)
