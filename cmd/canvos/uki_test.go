@@ -181,6 +181,18 @@ func TestUKIESPCommand(t *testing.T) {
 	require.Contains(t, string(entry), "\ncmdline "+uki.DefaultCmdline+" stylus.registration\n")
 	require.Contains(t, uki.DefaultCmdline, " install-mode")
 
+	// A provider UKI's flags (the Dagger layer passes --extend-cmdline ""):
+	// the plain install line, as CanvOS' enki run without --extend-cmdline.
+	dir3 := filepath.Join(t.TempDir(), "esp")
+	code, stderr = canvos(t, "uki-esp", "--rootfs", root, "--keys", keys, "--extend-cmdline", "", "--out-dir", dir3)
+	require.Equal(t, 0, code, stderr)
+	entry, err = os.ReadFile(filepath.Join(dir3, "loader/entries/norole.conf"))
+	require.NoError(t, err)
+	require.Contains(t, string(entry), "\ncmdline "+uki.DefaultCmdline+"\n")
+	conf, err = os.ReadFile(filepath.Join(dir3, "loader/loader.conf"))
+	require.NoError(t, err)
+	require.Contains(t, string(conf), "secure-boot-enroll manual\n", "auto on systemd-boot 252")
+
 	code, stderr = canvos(t, "uki-esp", "--rootfs", root, "--keys", keys, "--cmdline", "c", "--title", "", "--out-img", img+".2")
 	require.Equal(t, exitInput, code)
 	require.Contains(t, stderr, "title")
