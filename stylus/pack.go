@@ -4,12 +4,14 @@
 //	tar -czf stylus.tar <package image rootfs>
 //	luet util pack $STYLUS_BASE stylus.tar stylus-image.tar
 //
-// luet pack writes a docker-save tarball of one image: the gzipped tar as its
-// only layer, tagged with the given name, for linux/<arch>. After install,
-// 80_stylus_uki.yaml copies it to /oem/opt.bind and every boot unpacks it
-// with `luet util unpack file://…/stylus-image.tar /`. go-containerregistry
-// writes and reads that format; only the tar of a directory is ours, because
-// no kept library archives a tree with its owners, links and device nodes.
+// luet pack (mudler/luet pkg/api/core/image CreateTar) writes, with
+// go-containerregistry, a docker-save tarball of one image: the tar as its
+// only layer on the empty image, linux/<arch> in the config, tagged with the
+// given name. After install, 80_stylus_uki.yaml copies it to /oem/opt.bind
+// and every boot unpacks it with `luet util unpack file://…/stylus-image.tar
+// /`, which reads it with tarball.ImageFromPath. So go-containerregistry
+// writes it here too; only the tar of a directory is ours, because no kept
+// library archives a tree with its owners, links and device nodes.
 package stylus
 
 import (

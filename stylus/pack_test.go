@@ -1,8 +1,10 @@
 package stylus_test
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/stretchr/testify/require"
 
@@ -116,14 +119,26 @@ func TestPackIsALuetPackTarball(t *testing.T) {
 	require.Equal(t, "linux", info.Os)
 	require.Len(t, info.Layers, 1)
 
-	// go-containerregistry reads it back as the one image tagged STYLUS_BASE.
+	// luet util unpack file://… reads the file with go-containerregistry's
+	// tarball.ImageFromPath(path, nil) (mudler/luet pkg/helpers/docker) and
+	// extracts the flattened image: the agent is there.
+	img, err := tarball.ImageFromPath(out, nil)
+	require.NoError(t, err)
+	flat := tar.NewReader(mutate.Extract(img))
+	found := map[string]bool{}
+	for {
+		h, err := flat.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		found[h.Name] = true
+	}
+	require.True(t, found["opt/spectrocloud/bin/stylus-agent"], "%v", found)
 	tag, err := name.NewTag(ref)
 	require.NoError(t, err)
-	img, err := tarball.ImageFromPath(out, &tag)
-	require.NoError(t, err)
-	layers, err := img.Layers()
-	require.NoError(t, err)
-	require.Len(t, layers, 1)
+	_, err = tarball.ImageFromPath(out, &tag)
+	require.NoError(t, err, "tagged STYLUS_BASE")
 }
 
 // Same tree, same epoch: the same bytes.
