@@ -43,6 +43,10 @@ func (p Path) String() string { return p.rel }
 // declared with KnownDir.
 func (p Path) Child(name string) Path { return Path{path.Join(p.rel, name)} }
 
+// Dir is the directory holding p ("." for a top-level path): resolving p
+// looks it up anyway.
+func (p Path) Dir() Path { return Path{path.Dir(p.rel)} }
+
 // Group is one declaration: the candidates of one file, tried in order (the
 // places distributions put shim), or of one directory whose entries are read.
 type Group struct {
@@ -75,8 +79,12 @@ func declare(dir bool, rels []string) []Path {
 // packages are initialised).
 func Table() []Group { return table }
 
-// OSRelease is os-release, where systemd looks for it.
-var OSRelease = Known("etc/os-release", "usr/lib/os-release")
+// Paths more than one package reads: os-release where systemd looks for
+// it, and the kernel where Kairos and Ubuntu link it.
+var (
+	OSRelease = Known("etc/os-release", "usr/lib/os-release")
+	Kernel    = Known("boot/vmlinuz")
+)
 
 // Tree is an open directory tree.
 type Tree struct {

@@ -43,6 +43,7 @@ func BuildISO(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	defer in.tree.Close()
 	ws, err := os.MkdirTemp(o.ScratchDir, "iso-root-")
 	if err != nil {
 		return Result{}, fmt.Errorf("iso: workspace: %w", err)
@@ -53,6 +54,9 @@ func BuildISO(ctx context.Context, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("iso: workspace: %w", err)
 	}
 	defer os.RemoveAll(work)
+	if err := in.boot.stageBIOS(in.tree, work); err != nil {
+		return Result{}, fmt.Errorf("iso: %w", err)
+	}
 	st := stager{o: o, in: in, ws: ws, work: work}
 	if err := st.stage(ctx); err != nil {
 		return Result{}, err
@@ -121,7 +125,7 @@ func (s stager) localUI() (pseudoFile, excludeFile string, err error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return "", "", err
 	}
-	pseudo, exclude, err := stageLocalUI(s.o.LocalUI, s.o.Rootfs, dir, s.in.localUI)
+	pseudo, exclude, err := stageLocalUI(s.o.LocalUI, s.in.tree, dir, s.in.localUI)
 	if err != nil {
 		return "", "", err
 	}

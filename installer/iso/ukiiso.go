@@ -94,7 +94,7 @@ func checkUKIPayload(o Options) (inputs, error) {
 	if err := checkOutput(o); err != nil {
 		return inputs{}, err
 	}
-	in, err := checkPayload(o, inputs{}, "")
+	in, err := checkPayload(o, inputs{})
 	if err != nil {
 		return in, err
 	}
