@@ -54,7 +54,7 @@ func newUKIESPFlags(fs *flag.FlagSet) *ukiESPFlags {
 		initrd:    fs.String("initrd", "", "initrd for the UKIs (or give --rootfs to pack one)"),
 		rootfs:    fs.String("rootfs", "", "root file system to pack into the initrd (minus /sys /proc /dev /run /tmp)"),
 		comp:      fs.String("compression", string(initrd.Zstd), "initrd compression with --rootfs: zstd or gzip"),
-		osRelease: fs.String("os-release", "", "os-release for .osrel; default: <rootfs>/etc/os-release"),
+		osRelease: fs.String("os-release", "", "os-release for .osrel; default: <rootfs>/etc/os-release, else <rootfs>/usr/lib/os-release"),
 		uname:     fs.String("uname", "", "kernel release for .uname (optional)"),
 		stub:      fs.String("stub", defaultStub, "systemd-stub EFI image"),
 		sdboot:    fs.String("systemd-boot", defaultSDBoot, "unsigned systemd-boot EFI image, signed into EFI/BOOT/BOOTX64.EFI"),
