@@ -218,6 +218,9 @@ func (o Options) validateContent(in *maasInputs) error {
 // laid out as CanvOS §10 (efi, ubuntu_rootfs, oem, recovery, optional content).
 func Build(ctx context.Context, o Options) (Result, error) {
 	o = o.withDefaults()
+	if r, err := rootfs.Real(o.UbuntuRootfs); o.UbuntuRootfs != "" && err == nil {
+		o.UbuntuRootfs = r // a linked --ubuntu-rootfs: scan and copy the tree (validate names a bad one)
+	}
 	in, err := o.validate(ctx)
 	if err != nil {
 		return Result{}, err

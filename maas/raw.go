@@ -142,6 +142,9 @@ func joinPaths(ps []rootfs.Path) string {
 // the first-boot layout/reset config) and recovery (ext2 COS_RECOVERY:
 // cOS/recovery.squashfs of the rootfs and Kairos' grub.cfg).
 func BuildRaw(ctx context.Context, o RawOptions) error {
+	if r, err := rootfs.Real(o.Rootfs); err == nil {
+		o.Rootfs = r // a linked --rootfs: pack the tree, not the link (validate names a bad one)
+	}
 	in, err := o.validate()
 	if err != nil {
 		return err

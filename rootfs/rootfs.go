@@ -86,6 +86,22 @@ var (
 	Kernel    = Known("boot/vmlinuz")
 )
 
+// Real returns the directory dir names with the links of that path itself
+// followed (on the host, as for any path the user gives), or an error when
+// it is no directory. Tools handed the tree and walks of it then see the
+// directory, not a link to it: mksquashfs packs a linked source as one
+// symlink, filepath.WalkDir does not descend into it.
+func Real(dir string) (string, error) {
+	r, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	if fi, err := os.Stat(r); err != nil || !fi.IsDir() {
+		return "", &fs.PathError{Op: "open", Path: dir, Err: syscall.ENOTDIR}
+	}
+	return r, nil
+}
+
 // Tree is an open directory tree.
 type Tree struct {
 	dir  string

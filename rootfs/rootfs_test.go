@@ -160,3 +160,20 @@ func TestDeclare(t *testing.T) {
 	_, err := (&Tree{}).resolve(Path{}, true)
 	require.ErrorIs(t, err, fs.ErrInvalid, "the zero Path reads nothing")
 }
+
+func TestReal(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	require.NoError(t, os.Symlink(dir, link))
+	got, err := Real(link)
+	require.NoError(t, err)
+	want, err := filepath.EvalSymlinks(dir)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	file := filepath.Join(dir, "f")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	_, err = Real(file)
+	require.ErrorIs(t, err, syscall.ENOTDIR)
+	_, err = Real(filepath.Join(dir, "missing"))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+}

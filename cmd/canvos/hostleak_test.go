@@ -405,3 +405,49 @@ func writeFile(t *testing.T, p string, b []byte) {
 	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 	require.NoError(t, os.WriteFile(p, b, 0o644))
 }
+
+// TestLinkedTreeArguments: a --rootfs, --overlay or --ubuntu-rootfs that
+// is itself a symlink to the tree builds the same bytes as the tree's own
+// path (mksquashfs would pack a linked source as one symlink, a walk would
+// not enter it).
+func TestLinkedTreeArguments(t *testing.T) {
+	testutil.RequireTool(t, "mksquashfs", "mke2fs", "mkfs.fat", "mcopy", "debugfs")
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	link := func(dir string) string {
+		l := filepath.Join(t.TempDir(), "link")
+		require.NoError(t, os.Symlink(dir, l))
+		return l
+	}
+	isoRoot, kairos, ubuntu := isoRootfs(t), testutil.KairosRootfs(t), testutil.UbuntuRootfs(t, []byte("k"), []byte("i"))
+	overlay := t.TempDir()
+	writeFile(t, filepath.Join(overlay, "extra/file"), []byte("overlay\n"))
+	raw := filepath.Join(t.TempDir(), "kairos.raw")
+	code, stderr := canvos(t, "raw", "--rootfs", kairos, "--out", raw)
+	require.Equal(t, 0, code, stderr)
+	for _, c := range []struct {
+		name  string
+		build func(rootfs, overlay, out string) []string
+		root  string
+		file  string // the artifact under out
+	}{
+		{"iso", func(r, ov, out string) []string {
+			return []string{"iso", "--rootfs", r, "--overlay", ov, "--out", filepath.Join(out, "x.iso"), "--scratch", t.TempDir()}
+		}, isoRoot, "x.iso"},
+		{"initrd", func(r, _, out string) []string { return []string{"initrd", "--rootfs", r, "--out", filepath.Join(out, "initrd")} }, isoRoot, "initrd"},
+		{"raw", func(r, _, out string) []string { return []string{"raw", "--rootfs", r, "--out", filepath.Join(out, "x.raw")} }, kairos, "x.raw"},
+		{"maas", func(r, _, out string) []string {
+			return []string{"maas", "--kairos-raw", raw, "--ubuntu-rootfs", r, "--out-dir", out, "--name", "m", "--ubuntu-rootfs-size", "256"}
+		}, ubuntu, "m.raw.gz"},
+	} {
+		var got [2][]byte
+		for i, trees := range [][2]string{{c.root, overlay}, {link(c.root), link(overlay)}} {
+			out := t.TempDir()
+			code, stderr := canvos(t, c.build(trees[0], trees[1], out)...)
+			require.Equal(t, 0, code, "%s: %s", c.name, stderr)
+			b, err := os.ReadFile(filepath.Join(out, c.file))
+			require.NoError(t, err)
+			got[i] = b
+		}
+		require.True(t, bytes.Equal(got[0], got[1]), "%s: a linked tree argument builds other bytes", c.name)
+	}
+}

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 
 	"dagger/canvos/overlay"
+	"dagger/canvos/rootfs"
 	"dagger/canvos/run"
+	"dagger/canvos/usererr"
 )
 
 // maxISOFile is the largest file ISO 9660 holds in one extent; go-diskfs
@@ -34,11 +36,35 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// realTrees replaces the rootfs (withRootfs) and overlay directories by
+// the directories they name (rootfs.Real), so a linked --rootfs is packed as
+// the tree it points at, not as one symlink.
+func (o *Options) realTrees(withRootfs bool) error {
+	for _, d := range []struct {
+		flag string
+		p    *string
+		use  bool
+	}{{"--rootfs", &o.Rootfs, withRootfs}, {"--overlay", &o.Overlay, o.Overlay != ""}} {
+		if !d.use {
+			continue
+		}
+		r, err := rootfs.Real(*d.p)
+		if err != nil {
+			return usererr.New(d.flag, *d.p, "an existing directory")
+		}
+		*d.p = r
+	}
+	return nil
+}
+
 // BuildISO builds the installer ISO and its .sha256. Every input is checked
 // before anything is written; the ISO appears under its name only when
 // complete.
 func BuildISO(ctx context.Context, o Options) (Result, error) {
 	o = o.withDefaults()
+	if err := o.realTrees(true); err != nil {
+		return Result{}, err
+	}
 	in, err := check(o)
 	if err != nil {
 		return Result{}, err

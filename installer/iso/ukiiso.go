@@ -38,6 +38,9 @@ type UKIOptions struct {
 // steps. Every input is checked before anything is written.
 func BuildUKIISO(ctx context.Context, u UKIOptions) (Result, error) {
 	o := u.isoOptions()
+	if err := o.realTrees(false); err != nil {
+		return Result{}, err
+	}
 	in, err := checkUKI(u, o)
 	if err != nil {
 		return Result{}, err
