@@ -433,8 +433,12 @@ func TestLinkedTreeArguments(t *testing.T) {
 		{"iso", func(r, ov, out string) []string {
 			return []string{"iso", "--rootfs", r, "--overlay", ov, "--out", filepath.Join(out, "x.iso"), "--scratch", t.TempDir()}
 		}, isoRoot, "x.iso"},
-		{"initrd", func(r, _, out string) []string { return []string{"initrd", "--rootfs", r, "--out", filepath.Join(out, "initrd")} }, isoRoot, "initrd"},
-		{"raw", func(r, _, out string) []string { return []string{"raw", "--rootfs", r, "--out", filepath.Join(out, "x.raw")} }, kairos, "x.raw"},
+		{"initrd", func(r, _, out string) []string {
+			return []string{"initrd", "--rootfs", r, "--out", filepath.Join(out, "initrd")}
+		}, isoRoot, "initrd"},
+		{"raw", func(r, _, out string) []string {
+			return []string{"raw", "--rootfs", r, "--out", filepath.Join(out, "x.raw")}
+		}, kairos, "x.raw"},
 		{"maas", func(r, _, out string) []string {
 			return []string{"maas", "--kairos-raw", raw, "--ubuntu-rootfs", r, "--out-dir", out, "--name", "m", "--ubuntu-rootfs-size", "256"}
 		}, ubuntu, "m.raw.gz"},
