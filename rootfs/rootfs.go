@@ -8,9 +8,13 @@
 //
 // os.Root alone does not do this: it refuses absolute and escaping links,
 // which Kairos and Ubuntu images are full of (/boot/vmlinuz ->
-// /boot/vmlinuz-6.1…). So the links are resolved here, component by
-// component, and the resolved path (which has none left) is opened through
-// an os.Root, which refuses to leave the tree should it change meanwhile.
+// /boot/vmlinuz-6.1…). filepath-securejoin's SecureJoin walks like this but
+// follows up to 255 links where the booted kernel stops at 40, and its
+// race-safe pathrs-lite hands out O_PATH handles only (no lstat of a link,
+// no path for the tools that take one). So the links are resolved here,
+// component by component as the kernel's lookup does, and the resolved path
+// (which has none left) is opened through an os.Root, which refuses to
+// leave the tree should it change meanwhile.
 //
 // Every path canvos reads from a tree is declared with Known or KnownDir and
 // is a Path: a Tree reads nothing else, and Table lists them all, which is
@@ -33,8 +37,9 @@ import (
 // maxLinks bounds a chain of symlinks, as the kernel's MAXSYMLINKS.
 const maxLinks = 40
 
-// Path is a path canvos reads from a tree, relative to its root. Only Known,
-// KnownDir and Child make one, so every read is in Table.
+// Path is a path canvos reads from a tree, relative to its root. Only Known
+// and KnownDir make one (Child and Dir derive from those), so every read is
+// in Table.
 type Path struct{ rel string }
 
 func (p Path) String() string { return p.rel }
