@@ -26,6 +26,7 @@ import (
 	"github.com/u-root/u-root/pkg/cpio"
 	"golang.org/x/sys/unix"
 
+	"dagger/canvos/rootfs"
 	"dagger/canvos/usererr"
 )
 
@@ -83,6 +84,10 @@ func Write(w io.Writer, o Options) error {
 	}
 	if o.Excludes == nil {
 		o.Excludes = DefaultExcludes
+	}
+	var err error
+	if o.Root, err = rootfs.Real(o.Root); err != nil { // a linked root: walk the tree, not the link
+		return usererr.Newf("rootfs", "%v", err)
 	}
 	zw, err := compressor(w, o.Compression)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"dagger/canvos/overlay"
+	"dagger/canvos/rootfs"
 )
 
 // composite is one MAAS disk being assembled in the sparse file disk.
@@ -107,23 +108,29 @@ func (d *composite) copyKairos(dst *os.File) error {
 	return nil
 }
 
+// What the Ubuntu partition gets besides the rootfs; edit asks whether the
+// rootfs has each already (maasInputs.has).
+var (
+	curtinHooks   = rootfs.Known("curtin/curtin-hooks")[0]
+	setupRecovery = rootfs.Known("opt/spectrocloud/scripts/setup-recovery.sh")[0]
+	recoveryUnit  = rootfs.Known("etc/systemd/system/setup-recovery.service")[0]
+	recoveryWants = rootfs.Known("etc/systemd/system/multi-user.target.wants/setup-recovery.service")[0]
+	ubuntuAdds    = []rootfs.Path{curtinHooks, setupRecovery, recoveryUnit, recoveryWants}
+)
+
 // ubuntu makes p2: mke2fs -d of the Ubuntu rootfs in place (the rootfs is
 // never copied or staged), or the cloud image's root file system; then the
 // curtin hook and the setup-recovery service added with debugfs.
 func (d *composite) ubuntu(ctx context.Context) error {
 	p := d.l.find(nameUbuntu)
 	fail := func(err error) error { return fmt.Errorf("maas: %s: %w", nameUbuntu, err) }
-	const unit = "/etc/systemd/system/setup-recovery.service"
 	files := []addFile{
-		{"/curtin/curtin-hooks", overlay.CurtinHooks, 0o750},
-		{"/opt/spectrocloud/scripts/setup-recovery.sh", overlay.SetupRecovery, 0o755},
-		{unit, overlay.SetupRecoveryService, 0o644},
+		{"/" + curtinHooks.String(), overlay.CurtinHooks, 0o750},
+		{"/" + setupRecovery.String(), overlay.SetupRecovery, 0o755},
+		{"/" + recoveryUnit.String(), overlay.SetupRecoveryService, 0o644},
 	}
-	links := []addLink{{"/etc/systemd/system/multi-user.target.wants/setup-recovery.service", unit}}
-	exists := func(p string) bool {
-		_, err := os.Lstat(filepath.Join(d.o.UbuntuRootfs, p))
-		return err == nil
-	}
+	links := []addLink{{"/" + recoveryWants.String(), "/" + recoveryUnit.String()}}
+	exists := func(p string) bool { return d.in.has[p] }
 	scratch := filepath.Join(d.work, nameUbuntu)
 	if err := os.MkdirAll(scratch, 0o700); err != nil {
 		return fail(err)

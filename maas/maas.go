@@ -12,6 +12,7 @@ import (
 
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
+	"dagger/canvos/rootfs"
 	"dagger/canvos/run"
 	"dagger/canvos/usererr"
 )
@@ -53,6 +54,7 @@ type maasInputs struct {
 	kairos  map[string]*gpt.Partition // efi, oem, recovery of the Kairos raw disk
 	diskID  string                    // the Kairos raw disk's GUID, which stands for its content
 	rootfs  tree
+	has     map[string]bool   // which of ubuntuAdds (and their directories) the Ubuntu rootfs has, "/etc"
 	cloud   cloudRoot         // with UbuntuCloudImage
 	content []string          // content bundle paths, sorted
 	stage   map[string]string // content partition path → host file
@@ -132,17 +134,38 @@ func kairosPartitions(raw string) (map[string]*gpt.Partition, string, error) {
 	return parts, t.GUID, nil
 }
 
+// ubuntuBoot is what the grubcustom entry boots (CanvOS' entry).
+var ubuntuBoot = []rootfs.Path{rootfs.Kernel[0], rootfs.Known("boot/initrd.img")[0]}
+
+// existing tells which of ps and of their directories t has (a link
+// counts, unfollowed), keyed "/etc/…" as edit asks.
+func existing(t *rootfs.Tree, ps []rootfs.Path) map[string]bool {
+	has := map[string]bool{}
+	for _, p := range ps {
+		for ; p.String() != "."; p = p.Dir() {
+			if _, err := t.Lstat(p); err == nil {
+				has["/"+p.String()] = true
+			}
+		}
+	}
+	return has
+}
+
 func (o Options) validateRootfs(in *maasInputs) error {
 	if fi, err := os.Stat(o.UbuntuRootfs); err != nil || !fi.IsDir() {
 		return usererr.New("--ubuntu-rootfs", o.UbuntuRootfs, "an existing rootfs directory")
 	}
-	// The grubcustom entry boots these two paths (CanvOS' entry).
-	for _, p := range []string{"boot/vmlinuz", "boot/initrd.img"} {
-		if firstExisting(o.UbuntuRootfs, []string{p}) == "" {
+	t, err := rootfs.Open(o.UbuntuRootfs)
+	if err != nil {
+		return usererr.Newf("--ubuntu-rootfs", "%v", err)
+	}
+	defer t.Close()
+	for _, p := range ubuntuBoot {
+		if _, ok := t.First([]rootfs.Path{p}); !ok {
 			return usererr.New("--ubuntu-rootfs", o.UbuntuRootfs, "a rootfs with /boot/vmlinuz and /boot/initrd.img")
 		}
 	}
-	var err error
+	in.has = existing(t, ubuntuAdds)
 	if in.rootfs, err = scanTree(o.UbuntuRootfs); err != nil {
 		return err
 	}
@@ -195,6 +218,9 @@ func (o Options) validateContent(in *maasInputs) error {
 // laid out as CanvOS §10 (efi, ubuntu_rootfs, oem, recovery, optional content).
 func Build(ctx context.Context, o Options) (Result, error) {
 	o = o.withDefaults()
+	if r, err := rootfs.Real(o.UbuntuRootfs); o.UbuntuRootfs != "" && err == nil {
+		o.UbuntuRootfs = r // a linked --ubuntu-rootfs: scan and copy the tree (validate names a bad one)
+	}
 	in, err := o.validate(ctx)
 	if err != nil {
 		return Result{}, err

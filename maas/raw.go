@@ -16,6 +16,7 @@ import (
 
 	"dagger/canvos/outfile"
 	"dagger/canvos/overlay"
+	"dagger/canvos/rootfs"
 	"dagger/canvos/run"
 	"dagger/canvos/usererr"
 )
@@ -37,15 +38,15 @@ type RawOptions struct {
 // distributions Kairos builds on (Ubuntu/Debian, openSUSE, Fedora/RHEL), the
 // same places AuroraBoot's raw disk builder searches.
 var (
-	shimPaths = []string{"usr/lib/shim/shimx64.efi.signed.latest", "usr/lib/shim/shimx64.efi.signed",
-		"usr/lib/shim/shimx64.efi", "usr/share/efi/x86_64/shim.efi", "boot/efi/EFI/fedora/shimx64.efi"}
-	grubPaths = []string{"usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", "usr/share/efi/x86_64/grub.efi",
-		"boot/efi/EFI/fedora/grubx64.efi", "usr/lib/grub/x86_64-efi/monolithic/grubx64.efi"}
+	shimPaths = rootfs.Known("usr/lib/shim/shimx64.efi.signed.latest", "usr/lib/shim/shimx64.efi.signed",
+		"usr/lib/shim/shimx64.efi", "usr/share/efi/x86_64/shim.efi", "boot/efi/EFI/fedora/shimx64.efi")
+	grubPaths = rootfs.Known("usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", "usr/share/efi/x86_64/grub.efi",
+		"boot/efi/EFI/fedora/grubx64.efi", "usr/lib/grub/x86_64-efi/monolithic/grubx64.efi")
 )
 
 // kairosGrubCfg is Kairos' GRUB configuration in the rootfs; the recovery
 // partition carries it at the same path for the ESP's grub.cfg to load.
-const kairosGrubCfg = "etc/cos/grub.cfg"
+var kairosGrubCfg = rootfs.Known("etc/cos/grub.cfg")[0]
 
 // espGrubCfg is AuroraBoot's GrubEfiRecovery: the ESP's GRUB finds the
 // recovery partition and hands over to Kairos' own configuration there.
@@ -62,12 +63,12 @@ const (
 	minOEM = 64 * mib
 )
 
-// rawInputs is what validation found in the rootfs.
+// rawInputs is what validation read from the rootfs.
 type rawInputs struct {
-	shim, grub string // rootfs-relative; shim may be ""
-	vendor     string // os-release ID: signed GRUB builds look in /EFI/<ID>/
-	userData   []byte
-	tree       tree
+	shim, grub, grubCfg []byte // shim may be nil
+	vendor              string // os-release ID: signed GRUB builds look in /EFI/<ID>/
+	userData            []byte
+	tree                tree
 }
 
 func (o RawOptions) validate() (rawInputs, error) {
@@ -78,14 +79,15 @@ func (o RawOptions) validate() (rawInputs, error) {
 	if fi, err := os.Stat(o.Rootfs); err != nil || !fi.IsDir() {
 		return in, usererr.New("--rootfs", o.Rootfs, "an existing rootfs directory")
 	}
-	in.shim = firstExisting(o.Rootfs, shimPaths)
-	if in.grub = firstExisting(o.Rootfs, grubPaths); in.grub == "" {
-		return in, usererr.New("--rootfs", o.Rootfs, "a rootfs with a GRUB EFI binary at one of "+strings.Join(grubPaths, ", "))
+	t, err := rootfs.Open(o.Rootfs)
+	if err != nil {
+		return in, usererr.Newf("--rootfs", "%v", err)
 	}
-	if firstExisting(o.Rootfs, []string{kairosGrubCfg}) == "" {
-		return in, usererr.New("--rootfs", o.Rootfs, "a Kairos rootfs with "+kairosGrubCfg)
+	defer t.Close()
+	if err := in.readBoot(t); err != nil {
+		return in, err
 	}
-	in.vendor = osReleaseID(o.Rootfs)
+	in.vendor = osReleaseID(t)
 	in.userData = o.UserData
 	if len(bytes.TrimSpace(in.userData)) == 0 {
 		in.userData = []byte("#cloud-config\n")
@@ -93,9 +95,45 @@ func (o RawOptions) validate() (rawInputs, error) {
 	if !bytes.HasPrefix(in.userData, []byte("#cloud-config")) {
 		return in, usererr.New("--user-data", firstLine(in.userData), "a cloud-config starting with #cloud-config")
 	}
-	var err error
 	in.tree, err = scanTree(o.Rootfs)
 	return in, err
+}
+
+// readBoot reads the ESP's boot chain and Kairos' grub.cfg from the rootfs.
+func (in *rawInputs) readBoot(t *rootfs.Tree) error {
+	read := func(p rootfs.Path) ([]byte, error) {
+		b, err := t.ReadFile(p)
+		if err != nil {
+			return nil, usererr.Newf("--rootfs", "%s: /%s: %v", t.Dir(), p, err)
+		}
+		return b, nil
+	}
+	var err error
+	if p, ok := t.First(shimPaths); ok {
+		if in.shim, err = read(p); err != nil {
+			return err
+		}
+	}
+	p, ok := t.First(grubPaths)
+	if !ok {
+		return usererr.New("--rootfs", t.Dir(), "a rootfs with a GRUB EFI binary at one of "+joinPaths(grubPaths))
+	}
+	if in.grub, err = read(p); err != nil {
+		return err
+	}
+	if _, ok := t.First([]rootfs.Path{kairosGrubCfg}); !ok {
+		return usererr.New("--rootfs", t.Dir(), "a Kairos rootfs with "+kairosGrubCfg.String())
+	}
+	in.grubCfg, err = read(kairosGrubCfg)
+	return err
+}
+
+func joinPaths(ps []rootfs.Path) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.String()
+	}
+	return strings.Join(names, ", ")
 }
 
 // BuildRaw writes the Kairos raw disk o.Out: GPT with efi (FAT COS_GRUB:
@@ -104,6 +142,9 @@ func (o RawOptions) validate() (rawInputs, error) {
 // the first-boot layout/reset config) and recovery (ext2 COS_RECOVERY:
 // cOS/recovery.squashfs of the rootfs and Kairos' grub.cfg).
 func BuildRaw(ctx context.Context, o RawOptions) error {
+	if r, err := rootfs.Real(o.Rootfs); err == nil {
+		o.Rootfs = r // a linked --rootfs: pack the tree, not the link (validate names a bad one)
+	}
 	in, err := o.validate()
 	if err != nil {
 		return err
@@ -129,7 +170,7 @@ func BuildRaw(ctx context.Context, o RawOptions) error {
 	if err != nil {
 		return fmt.Errorf("raw: %w", err)
 	}
-	dirs, err := stageRaw(stage, o.Rootfs, in, sq.Size())
+	dirs, err := stageRaw(stage, in, sq.Size())
 	if err != nil {
 		return fmt.Errorf("raw: stage: %w", err)
 	}
@@ -162,24 +203,16 @@ func (o RawOptions) withDefaults() RawOptions {
 
 // stageRaw lays out the files of the ESP and OEM partitions next to the
 // recovery one under stage, and returns partition name → directory.
-func stageRaw(stage, rootfs string, in rawInputs, squashSize int64) (map[string]string, error) {
+func stageRaw(stage string, in rawInputs, squashSize int64) (map[string]string, error) {
 	dirs := map[string]string{
 		nameEFI:      filepath.Join(stage, nameEFI),
 		nameOEM:      filepath.Join(stage, nameOEM),
 		nameRecovery: filepath.Join(stage, nameRecovery),
 	}
-	grubCfg, err := os.ReadFile(filepath.Join(rootfs, kairosGrubCfg))
-	if err != nil {
+	if err := writeFiles(dirs[nameRecovery], map[string][]byte{kairosGrubCfg.String(): in.grubCfg}); err != nil {
 		return nil, err
 	}
-	if err := writeFiles(dirs[nameRecovery], map[string][]byte{kairosGrubCfg: grubCfg}); err != nil {
-		return nil, err
-	}
-	esp, err := espFiles(rootfs, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeFiles(dirs[nameEFI], esp); err != nil {
+	if err := writeFiles(dirs[nameEFI], espFiles(in)); err != nil {
 		return nil, err
 	}
 	oem, err := oemFiles(in.userData, squashSize)
@@ -193,26 +226,18 @@ func stageRaw(stage, rootfs string, in rawInputs, squashSize int64) (map[string]
 // it as grubx64.efi (what shim loads), or GRUB itself as bootx64.efi when the
 // rootfs has no shim; grub.cfg in EFI/BOOT (found through $cmdpath) and in
 // EFI/<os-release ID> (the prefix compiled into distribution-signed GRUB).
-func espFiles(rootfs string, in rawInputs) (map[string][]byte, error) {
-	grub, err := os.ReadFile(filepath.Join(rootfs, in.grub))
-	if err != nil {
-		return nil, err
-	}
+func espFiles(in rawInputs) map[string][]byte {
 	files := map[string][]byte{"EFI/BOOT/grub.cfg": []byte(espGrubCfg)}
 	if in.vendor != "" {
 		files["EFI/"+in.vendor+"/grub.cfg"] = []byte(espGrubCfg)
 	}
-	if in.shim == "" {
-		files["EFI/BOOT/bootx64.efi"] = grub
-		return files, nil
+	if in.shim == nil {
+		files["EFI/BOOT/bootx64.efi"] = in.grub
+		return files
 	}
-	shim, err := os.ReadFile(filepath.Join(rootfs, in.shim))
-	if err != nil {
-		return nil, err
-	}
-	files["EFI/BOOT/bootx64.efi"] = shim
-	files["EFI/BOOT/grubx64.efi"] = grub
-	return files, nil
+	files["EFI/BOOT/bootx64.efi"] = in.shim
+	files["EFI/BOOT/grubx64.efi"] = in.grub
+	return files
 }
 
 // oemFiles: the user's cloud-config, grubenv selecting recovery for the first
@@ -280,19 +305,10 @@ func topEntries(dir string) ([]string, error) {
 	return paths, nil
 }
 
-func firstExisting(root string, rel []string) string {
-	for _, r := range rel {
-		if fi, err := os.Stat(filepath.Join(root, r)); err == nil && fi.Mode().IsRegular() {
-			return r
-		}
-	}
-	return ""
-}
-
 // osReleaseID is the ID= of the rootfs' os-release, "" when there is none.
-func osReleaseID(rootfs string) string {
-	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
-		b, err := os.ReadFile(filepath.Join(rootfs, p))
+func osReleaseID(t *rootfs.Tree) string {
+	for _, p := range rootfs.OSRelease {
+		b, err := t.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -60,7 +60,7 @@ func TestBuildRawRejectsBadInput(t *testing.T) {
 	noGrub := kairosRootfs(t)
 	require.NoError(t, os.Remove(filepath.Join(noGrub, "usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed")))
 	noCfg := kairosRootfs(t)
-	require.NoError(t, os.Remove(filepath.Join(noCfg, kairosGrubCfg)))
+	require.NoError(t, os.Remove(filepath.Join(noCfg, kairosGrubCfg.String())))
 	for name, tc := range map[string]struct {
 		o     RawOptions
 		param string

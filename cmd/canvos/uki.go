@@ -162,10 +162,15 @@ func openSection(flag, path string) (sectionFile, error) {
 	if err != nil {
 		return sectionFile{}, inputErr(flag, path, err)
 	}
+	return section(flag, path, f)
+}
+
+// section streams the opened input f (named name), a non-empty regular file.
+func section(flag, name string, f *os.File) (sectionFile, error) {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
 		f.Close()
-		return sectionFile{}, usererr.Newf(flag, "%s: not a non-empty regular file", path)
+		return sectionFile{}, usererr.Newf(flag, "%s: not a non-empty regular file", name)
 	}
 	return sectionFile{File: f, SectionReader: io.NewSectionReader(f, 0, st.Size())}, nil
 }

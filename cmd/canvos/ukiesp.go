@@ -16,6 +16,7 @@ import (
 
 	"dagger/canvos/config"
 	"dagger/canvos/initrd"
+	"dagger/canvos/rootfs"
 	"dagger/canvos/secureboot"
 	"dagger/canvos/uki"
 	"dagger/canvos/usererr"
@@ -53,7 +54,7 @@ func newUKIESPFlags(fs *flag.FlagSet) *ukiESPFlags {
 		initrd:    fs.String("initrd", "", "initrd for the UKIs (or give --rootfs to pack one)"),
 		rootfs:    fs.String("rootfs", "", "root file system to pack into the initrd (minus /sys /proc /dev /run /tmp)"),
 		comp:      fs.String("compression", string(initrd.Zstd), "initrd compression with --rootfs: zstd or gzip"),
-		osRelease: fs.String("os-release", "", "os-release for .osrel; default: <rootfs>/etc/os-release"),
+		osRelease: fs.String("os-release", "", "os-release for .osrel; default: <rootfs>/etc/os-release, else <rootfs>/usr/lib/os-release"),
 		uname:     fs.String("uname", "", "kernel release for .uname (optional)"),
 		stub:      fs.String("stub", defaultStub, "systemd-stub EFI image"),
 		sdboot:    fs.String("systemd-boot", defaultSDBoot, "unsigned systemd-boot EFI image, signed into EFI/BOOT/BOOTX64.EFI"),
@@ -159,18 +160,21 @@ func (f *ukiESPFlags) options(e *env) (uki.ESPOptions, func(), error) {
 	if o.UKI.Stub, err = readInput("--stub", *f.stub); err != nil {
 		return fail(err)
 	}
-	if *f.osRelease == "" && *f.rootfs != "" {
-		*f.osRelease = inRootfs(*f.rootfs, "etc/os-release")
+	switch {
+	case *f.osRelease != "":
+		o.UKI.OSRelease, err = readInput("--os-release", *f.osRelease)
+	case *f.rootfs != "":
+		o.UKI.OSRelease, err = rootfsOSRelease(*f.rootfs)
 	}
-	if *f.osRelease != "" {
-		if o.UKI.OSRelease, err = readInput("--os-release", *f.osRelease); err != nil {
-			return fail(err)
-		}
+	if err != nil {
+		return fail(err)
 	}
+	var kf sectionFile
 	if *f.kernel == "" && *f.rootfs != "" {
-		*f.kernel = inRootfs(*f.rootfs, "boot/vmlinuz")
+		kf, err = rootfsSection("--rootfs", *f.rootfs, rootfs.Kernel[0])
+	} else {
+		kf, err = openSection("--kernel", *f.kernel)
 	}
-	kf, err := openSection("--kernel", *f.kernel)
 	if err != nil {
 		return fail(err)
 	}
@@ -316,24 +320,37 @@ func parseCertPEM(name string, b []byte) (*x509.Certificate, error) {
 	return c, nil
 }
 
-// inRootfs resolves rel inside root the way the booted system would:
-// symlinks of the last component (/boot/vmlinuz -> vmlinuz-6.1…,
-// /etc/os-release -> ../usr/lib/os-release), absolute ones relative to root,
-// never escaping it.
-func inRootfs(root, rel string) string {
-	p := filepath.Join("/", rel)
-	for range 40 { // symlink loop limit, as the kernel's
-		full := filepath.Join(root, p)
-		target, err := os.Readlink(full)
-		if err != nil {
-			return full // not a link (or missing: openSection names it)
-		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(filepath.Dir(p), target)
-		}
-		p = filepath.Join("/", target)
+// rootfsSection opens p of the tree root (resolved as the booted system
+// would, rootfs package) for streaming.
+func rootfsSection(flag, root string, p rootfs.Path) (sectionFile, error) {
+	t, err := rootfs.Open(root)
+	if err != nil {
+		return sectionFile{}, inputErr(flag, root, err)
 	}
-	return filepath.Join(root, p)
+	defer t.Close()
+	f, err := t.Open(p)
+	if err != nil {
+		return sectionFile{}, usererr.Newf(flag, "%s: /%s: %v", root, p, err)
+	}
+	return section(flag, filepath.Join(root, p.String()), f)
+}
+
+// rootfsOSRelease reads the tree's os-release where systemd looks for it.
+func rootfsOSRelease(root string) ([]byte, error) {
+	t, err := rootfs.Open(root)
+	if err != nil {
+		return nil, inputErr("--rootfs", root, err)
+	}
+	defer t.Close()
+	p, ok := t.First(rootfs.OSRelease)
+	if !ok {
+		return nil, usererr.New("--rootfs", root, "a rootfs with /etc/os-release or /usr/lib/os-release (or pass --os-release)")
+	}
+	b, err := t.ReadFile(p)
+	if err != nil {
+		return nil, usererr.Newf("--rootfs", "%s: /%s: %v", root, p, err)
+	}
+	return b, nil
 }
 
 // paramDefault is the CanvOS default of the .arg parameter name.

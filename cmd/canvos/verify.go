@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"dagger/canvos/installer/iso"
@@ -83,6 +84,9 @@ func printReport(e *env, p string, r iso.Report) {
 	}
 	for _, c := range r.ContentFor {
 		fmt.Fprintf(w, "content: /%s (%d bytes)\n", c, r.Files[c])
+	}
+	if r.SHA256File != "" && r.SHA256Bad == "" {
+		fmt.Fprintf(w, "sha256: matches %s\n", filepath.Base(r.SHA256File))
 	}
 	if r.MBR == nil {
 		fmt.Fprintln(w, "mbr:    none")

@@ -2,9 +2,11 @@ package iso
 
 import (
 	"cmp"
+	"fmt"
 	"os"
 	"path/filepath"
 
+	"dagger/canvos/rootfs"
 	"dagger/canvos/usererr"
 )
 
@@ -16,7 +18,7 @@ import (
 // are the removable-media boot path and the GRUB/MokManager names shim
 // loads from its own directory.
 type archBoot struct {
-	shim, grubEFI, mok []string
+	shim, grubEFI, mok []rootfs.Path
 	efiBoot, efiGrub   string // ESP names under EFI/BOOT
 	efiMok             string
 	bios               bool // the architecture has a BIOS (i386-pc GRUB)
@@ -24,49 +26,49 @@ type archBoot struct {
 
 var archBoots = map[Arch]archBoot{
 	ArchAMD64: {
-		shim: []string{
+		shim: rootfs.Known(
 			"usr/lib/shim/shimx64.efi.signed.latest",
 			"usr/lib/shim/shimx64.efi.signed",
 			"usr/share/efi/x86_64/shim.efi",
 			"boot/efi/EFI/BOOT/BOOTX64.EFI",
-		},
-		grubEFI: []string{
+		),
+		grubEFI: rootfs.Known(
 			"usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed",
 			"usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed",
 			"usr/share/efi/x86_64/grub.efi",
 			"boot/efi/EFI/redhat/grubx64.efi",
-		},
-		mok: []string{
+		),
+		mok: rootfs.Known(
 			"usr/lib/shim/mmx64.efi.signed",
 			"usr/share/efi/x86_64/MokManager.efi",
 			"boot/efi/EFI/BOOT/mmx64.efi",
-		},
+		),
 		efiBoot: "BOOTX64.EFI", efiGrub: "grubx64.efi", efiMok: "mmx64.efi",
 		bios: true,
 	},
 	ArchARM64: {
-		shim: []string{
+		shim: rootfs.Known(
 			"usr/lib/shim/shimaa64.efi.signed.latest",
 			"usr/lib/shim/shimaa64.efi.signed",
 			"usr/share/efi/aarch64/shim.efi",
 			"boot/efi/EFI/BOOT/BOOTAA64.EFI",
-		},
-		grubEFI: []string{
+		),
+		grubEFI: rootfs.Known(
 			"usr/lib/grub/arm64-efi-signed/gcdaa64.efi.signed",
 			"usr/lib/grub/arm64-efi-signed/grubaa64.efi.signed",
 			"usr/share/efi/aarch64/grub.efi",
 			"boot/efi/EFI/redhat/grubaa64.efi",
-		},
-		mok: []string{
+		),
+		mok: rootfs.Known(
 			"usr/lib/shim/mmaa64.efi.signed",
 			"usr/share/efi/aarch64/MokManager.efi",
 			"boot/efi/EFI/BOOT/mmaa64.efi",
-		},
+		),
 		efiBoot: "BOOTAA64.EFI", efiGrub: "grubaa64.efi", efiMok: "mmaa64.efi",
 	},
 }
 
-var biosDirs = []string{"usr/lib/grub/i386-pc", "usr/share/grub2/i386-pc"}
+var biosDirs = rootfs.KnownDir("usr/lib/grub/i386-pc", "usr/share/grub2/i386-pc")
 
 // biosImages are the GRUB files a BIOS El Torito + hybrid MBR build needs.
 var biosImages = []string{"cdboot.img", "boot_hybrid.img", "kernel.img", "biosdisk.mod", "iso9660.mod"}
@@ -75,23 +77,23 @@ var biosImages = []string{"cdboot.img", "boot_hybrid.img", "kernel.img", "biosdi
 type bootSet struct {
 	arch               archBoot
 	shim, grubEFI, mok string
-	biosDir            string // "" = no BIOS boot
-	biosFromRootfs     bool
+	biosDir            string      // "" = no BIOS boot
+	biosRootfs         rootfs.Path // the rootfs directory biosDir is staged from (stageBIOS), if it is one
 }
 
 // findBoot resolves the boot files: explicit overrides first, then the
 // rootfs, then (for BIOS only) the fallback directory. o.Arch must be
 // checked (check); empty means amd64.
-func findBoot(o Options) (bootSet, error) {
+func findBoot(t *rootfs.Tree, o Options) (bootSet, error) {
 	b := bootSet{arch: archBoots[cmp.Or(o.Arch, ArchAMD64)]}
 	var err error
-	if b.shim, err = bootFile(o.Rootfs, o.Boot.Shim, "--shim", b.arch.shim, true); err != nil {
+	if b.shim, err = bootFile(t, o.Boot.Shim, "--shim", b.arch.shim, true); err != nil {
 		return b, err
 	}
-	if b.grubEFI, err = bootFile(o.Rootfs, o.Boot.GrubEFI, "--grub-efi", b.arch.grubEFI, true); err != nil {
+	if b.grubEFI, err = bootFile(t, o.Boot.GrubEFI, "--grub-efi", b.arch.grubEFI, true); err != nil {
 		return b, err
 	}
-	if b.mok, err = bootFile(o.Rootfs, o.Boot.MokMgr, "--mokmanager", b.arch.mok, false); err != nil {
+	if b.mok, err = bootFile(t, o.Boot.MokMgr, "--mokmanager", b.arch.mok, false); err != nil {
 		return b, err
 	}
 	if !b.arch.bios {
@@ -108,8 +110,9 @@ func findBoot(o Options) (bootSet, error) {
 		return b, nil
 	}
 	for _, d := range biosDirs {
-		if host, err := inRoot(o.Rootfs, d); err == nil && hasBIOSImages(host) {
-			b.biosDir, b.biosFromRootfs = host, true
+		if treeHasBIOSImages(t, d) {
+			b.biosRootfs = d
+			b.biosDir = filepath.Join(t.Dir(), d.String()) // until stageBIOS copies it
 			return b, nil
 		}
 	}
@@ -121,7 +124,7 @@ func findBoot(o Options) (bootSet, error) {
 
 // bootFile returns the override when set (it must be a readable file), else
 // the first candidate in the rootfs.
-func bootFile(root, override, flag string, candidates []string, required bool) (string, error) {
+func bootFile(t *rootfs.Tree, override, flag string, candidates []rootfs.Path, required bool) (string, error) {
 	if override != "" {
 		fi, err := os.Stat(override)
 		if err != nil || !fi.Mode().IsRegular() {
@@ -129,11 +132,15 @@ func bootFile(root, override, flag string, candidates []string, required bool) (
 		}
 		return override, nil
 	}
-	if host, ok := firstInRoot(root, candidates); ok {
-		return host, nil
+	if p, ok := t.First(candidates); ok {
+		return t.HostPath(p)
 	}
 	if required {
-		return "", usererr.New("--rootfs", root, "a rootfs with one of /"+usererr.OneOf(candidates...)+" (or pass "+flag+")")
+		names := make([]string, len(candidates))
+		for i, c := range candidates {
+			names[i] = c.String()
+		}
+		return "", usererr.New("--rootfs", t.Dir(), "a rootfs with one of /"+usererr.OneOf(names...)+" (or pass "+flag+")")
 	}
 	return "", nil
 }
@@ -145,4 +152,42 @@ func hasBIOSImages(dir string) bool {
 		}
 	}
 	return true
+}
+
+func treeHasBIOSImages(t *rootfs.Tree, dir rootfs.Path) bool {
+	for _, f := range biosImages {
+		if fi, err := t.Stat(dir.Child(f)); err != nil || !fi.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
+}
+
+// stageBIOS copies the rootfs' GRUB i386-pc directory (its regular files,
+// each resolved inside the rootfs) into work and points biosDir there:
+// grub-mkimage and the hybrid MBR read files of that directory themselves,
+// and would follow a link in it out of the rootfs.
+func (b *bootSet) stageBIOS(t *rootfs.Tree, work string) error {
+	if b.biosRootfs == (rootfs.Path{}) {
+		return nil
+	}
+	dir := filepath.Join(work, "grub-i386-pc")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	ents, err := t.ReadDir(b.biosRootfs)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		p := b.biosRootfs.Child(e.Name())
+		if fi, err := t.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			continue // a subdirectory or a dangling link: nothing grub-mkimage loads
+		}
+		if err := t.CopyFile(p, filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("bios: %w", err)
+		}
+	}
+	b.biosDir = dir
+	return nil
 }

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 
 	"dagger/canvos/overlay"
+	"dagger/canvos/rootfs"
 	"dagger/canvos/run"
+	"dagger/canvos/usererr"
 )
 
 // maxISOFile is the largest file ISO 9660 holds in one extent; go-diskfs
@@ -34,15 +36,40 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// realTrees replaces the rootfs (withRootfs) and overlay directories by
+// the directories they name (rootfs.Real), so a linked --rootfs is packed as
+// the tree it points at, not as one symlink.
+func (o *Options) realTrees(withRootfs bool) error {
+	for _, d := range []struct {
+		flag string
+		p    *string
+		use  bool
+	}{{"--rootfs", &o.Rootfs, withRootfs}, {"--overlay", &o.Overlay, o.Overlay != ""}} {
+		if !d.use {
+			continue
+		}
+		r, err := rootfs.Real(*d.p)
+		if err != nil {
+			return usererr.New(d.flag, *d.p, "an existing directory")
+		}
+		*d.p = r
+	}
+	return nil
+}
+
 // BuildISO builds the installer ISO and its .sha256. Every input is checked
 // before anything is written; the ISO appears under its name only when
 // complete.
 func BuildISO(ctx context.Context, o Options) (Result, error) {
 	o = o.withDefaults()
+	if err := o.realTrees(true); err != nil {
+		return Result{}, err
+	}
 	in, err := check(o)
 	if err != nil {
 		return Result{}, err
 	}
+	defer in.tree.Close()
 	ws, err := os.MkdirTemp(o.ScratchDir, "iso-root-")
 	if err != nil {
 		return Result{}, fmt.Errorf("iso: workspace: %w", err)
@@ -53,6 +80,9 @@ func BuildISO(ctx context.Context, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("iso: workspace: %w", err)
 	}
 	defer os.RemoveAll(work)
+	if err := in.boot.stageBIOS(in.tree, work); err != nil {
+		return Result{}, fmt.Errorf("iso: %w", err)
+	}
 	st := stager{o: o, in: in, ws: ws, work: work}
 	if err := st.stage(ctx); err != nil {
 		return Result{}, err
@@ -121,7 +151,7 @@ func (s stager) localUI() (pseudoFile, excludeFile string, err error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return "", "", err
 	}
-	pseudo, exclude, err := stageLocalUI(s.o.LocalUI, s.o.Rootfs, dir, s.in.localUI)
+	pseudo, exclude, err := stageLocalUI(s.o.LocalUI, s.in.tree, dir, s.in.localUI)
 	if err != nil {
 		return "", "", err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"dagger/canvos/rootfs"
 	"dagger/canvos/usererr"
 )
 
@@ -33,17 +34,22 @@ const (
 	isoSPC           = "opt/spectrocloud/clusterconfig/spc.tgz"
 	isoEdgeConfig    = ".edge_custom_config.yaml"
 	defaultUserData  = "config.yaml"
-	rootfsKernel     = "boot/vmlinuz"
-	rootfsInitrd     = "boot/initrd"
 	localUIDest      = "opt/spectrocloud"
 	cloudConfigMagic = "#cloud-config"
 )
 
 var isoGrubStubs = []string{isoGrubStubDeb, isoGrubStubEFI}
 
+// The Kairos live layout's kernel and initrd in the rootfs.
+var (
+	rootfsKernel = rootfs.Kernel[0]
+	rootfsInitrd = rootfs.Known("boot/initrd")[0]
+)
+
 // inputs are the validated, resolved inputs of one build: everything that can
 // be wrong with what the user gave is found here, before anything is written.
 type inputs struct {
+	tree           *rootfs.Tree // the rootfs; nil for the UKI ISO
 	kernel, initrd string
 	boot           bootSet
 	userData       []byte
@@ -56,11 +62,23 @@ type inputs struct {
 var labelRE = regexp.MustCompile(`^[A-Z0-9_]{1,32}$`)
 
 // check validates o and resolves every input. It reads but never writes.
-func check(o Options) (inputs, error) {
-	var in inputs
+// The caller closes in.tree.
+func check(o Options) (in inputs, err error) {
 	if fi, err := os.Stat(o.Rootfs); err != nil || !fi.IsDir() {
 		return in, usererr.New("--rootfs", o.Rootfs, "an existing directory")
 	}
+	if in.tree, err = rootfs.Open(o.Rootfs); err != nil {
+		return in, usererr.Newf("--rootfs", "%v", err)
+	}
+	defer func() {
+		if err != nil {
+			in.tree.Close()
+		}
+	}()
+	return checkTree(o, in)
+}
+
+func checkTree(o Options, in inputs) (inputs, error) {
 	if err := checkOutput(o); err != nil {
 		return in, err
 	}
@@ -74,23 +92,23 @@ func check(o Options) (inputs, error) {
 		return in, err
 	}
 	var err error
-	if in.kernel, err = rootfsFile(o.Rootfs, rootfsKernel, "kernel"); err != nil {
+	if in.kernel, err = rootfsFile(in.tree, rootfsKernel, "kernel"); err != nil {
 		return in, err
 	}
-	if in.initrd, err = rootfsFile(o.Rootfs, rootfsInitrd, "initrd"); err != nil {
+	if in.initrd, err = rootfsFile(in.tree, rootfsInitrd, "initrd"); err != nil {
 		return in, err
 	}
-	if in.boot, err = findBoot(o); err != nil {
+	if in.boot, err = findBoot(in.tree, o); err != nil {
 		return in, err
 	}
-	return checkPayload(o, in, o.Rootfs)
+	return checkPayload(o, in)
 }
 
 // checkPayload resolves what both ISO kinds carry besides the OS: user-data,
 // content bundles, SPC, edge config, local UI and overlay. The local UI is
-// checked against rootfs when it is extracted into one ("" for the UKI ISO,
-// which puts it in the ISO tree).
-func checkPayload(o Options, in inputs, rootfs string) (inputs, error) {
+// checked against in.tree when it is extracted into one (nil for the UKI
+// ISO, which puts it in the ISO tree).
+func checkPayload(o Options, in inputs) (inputs, error) {
 	var err error
 	if in.userData, err = readUserData(o.UserData, o.UserDataPath); err != nil {
 		return in, err
@@ -109,7 +127,7 @@ func checkPayload(o Options, in inputs, rootfs string) (inputs, error) {
 		}
 	}
 	if o.LocalUI != "" {
-		if in.localUI, err = readLocalUI(o.LocalUI, rootfs); err != nil {
+		if in.localUI, err = readLocalUI(o.LocalUI, in.tree); err != nil {
 			return in, err
 		}
 	}
@@ -139,10 +157,10 @@ func checkCompression(c Compression, level int) error {
 }
 
 // rootfsFile resolves a Kairos boot file in the rootfs.
-func rootfsFile(root, p, what string) (string, error) {
-	host, err := regularInRoot(root, p)
+func rootfsFile(t *rootfs.Tree, p rootfs.Path, what string) (string, error) {
+	host, err := t.HostPath(p)
 	if err != nil {
-		return "", usererr.Newf("--rootfs", "%s: no %s at /%s (Kairos layout): %v", root, what, p, err)
+		return "", usererr.Newf("--rootfs", "%s: no %s at /%s (Kairos layout): %v", t.Dir(), what, p, err)
 	}
 	return host, nil
 }

@@ -21,6 +21,9 @@ type Report struct {
 	MBR        *MBRInfo         // nil: no MBR signature in the system area
 	GPT        []GPTPartition   // when the MBR is protective (0xEE) and a GPT reads back
 	ContentFor []string         // content bundle parts found
+	Outside    []string         // what the image places past the end of the file (truncated)
+	SHA256File string           // the .sha256 beside the ISO, "" when there is none
+	SHA256Bad  string           // how it disagrees with the ISO, "" when it matches
 }
 
 // MBRInfo is the hybrid MBR in the ISO's system area.
@@ -64,7 +67,8 @@ func Inspect(p string) (Report, error) {
 	if r.Boot, err = readBootCatalog(f); err != nil {
 		return r, err
 	}
-	if err := listFiles(f, v, r.Files); err != nil {
+	extents, err := listFiles(f, v, r.Files)
+	if err != nil {
 		return r, err
 	}
 	if r.MBR, err = readMBR(f); err != nil {
@@ -81,14 +85,18 @@ func Inspect(p string) (Report, error) {
 		}
 	}
 	sort.Strings(r.ContentFor)
-	return r, nil
+	r.Outside = outside(f, r.Size, v, r, extents)
+	r.SHA256File, r.SHA256Bad, err = checkSHA256(f, p)
+	return r, err
 }
 
 // listFiles maps every regular file to its size, by Rock Ridge name when
-// present (NM), else by the ISO 9660 identifier without ";1".
-func listFiles(r io.ReaderAt, v pvd, out map[string]int64) error {
+// present (NM), else by the ISO 9660 identifier without ";1", and returns
+// where every directory and file lies.
+func listFiles(r io.ReaderAt, v pvd, out map[string]int64) ([]extent, error) {
 	dirs := map[uint32]string{v.rootLBA: ""}
-	return walkDirs(r, v, func(d dirRecord) error {
+	var extents []extent
+	err := walkDirs(r, v, func(d dirRecord) error {
 		if d.name == "\x00" || d.name == "\x01" {
 			return nil
 		}
@@ -98,6 +106,7 @@ func listFiles(r io.ReaderAt, v pvd, out map[string]int64) error {
 			return err
 		}
 		full := path.Join(parent, name)
+		extents = append(extents, extent{name: full, lba: d.lba, size: d.size, isDir: d.isDir})
 		if d.isDir {
 			dirs[d.lba] = full
 			return nil
@@ -105,6 +114,7 @@ func listFiles(r io.ReaderAt, v pvd, out map[string]int64) error {
 		out[full] = int64(d.size)
 		return nil
 	})
+	return extents, err
 }
 
 func rrName(r io.ReaderAt, d dirRecord) (string, error) {
@@ -214,6 +224,10 @@ func (r Report) Problems(e Expect) []string {
 	}
 	if e.UserData && !r.has(defaultUserData) && !r.has("files-iso/config.yaml") {
 		out = append(out, "missing /config.yaml (user-data)")
+	}
+	out = append(out, r.Outside...)
+	if r.SHA256Bad != "" {
+		out = append(out, r.SHA256Bad)
 	}
 	return out
 }

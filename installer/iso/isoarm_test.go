@@ -51,7 +51,7 @@ func TestFindBootARM64Paths(t *testing.T) {
 			for _, f := range append(c.files, "usr/lib/grub/i386-pc/kernel.img") {
 				write(t, filepath.Join(root, f), "x")
 			}
-			b, err := findBoot(Options{Rootfs: root, Arch: ArchARM64, BIOSFallback: "/usr/lib/grub/i386-pc"})
+			b, err := findBoot(openTree(t, root), Options{Rootfs: root, Arch: ArchARM64, BIOSFallback: "/usr/lib/grub/i386-pc"})
 			require.NoError(t, err)
 			in := func(p string) string {
 				if p == "" {

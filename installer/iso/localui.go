@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"dagger/canvos/rootfs"
 	"dagger/canvos/usererr"
 )
 
@@ -30,7 +31,7 @@ type uiEntry struct {
 // readLocalUI reads the tar's headers (no data is staged yet) and checks
 // each name: relative, inside /opt/spectrocloud, of a kind squashfs pseudo
 // files can express.
-func readLocalUI(p, rootfs string) ([]uiEntry, error) {
+func readLocalUI(p string, t *rootfs.Tree) ([]uiEntry, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, usererr.Newf("--local-ui", "%v", err)
@@ -53,7 +54,7 @@ func readLocalUI(p, rootfs string) ([]uiEntry, error) {
 		if e.name == localUIDest {
 			continue // the destination itself
 		}
-		e.merge, e.replace = rootfsClash(rootfs, e)
+		e.merge, e.replace = rootfsClash(t, e)
 		out = append(out, e)
 	}
 	return out, nil
@@ -97,13 +98,23 @@ func uiPath(name string) (string, error) {
 	return path.Join(localUIDest, clean), nil
 }
 
+// optDir holds localUIDest: the local UI's entries and their parents are
+// looked up in the rootfs under it.
+var optDir = rootfs.KnownDir("opt")[0]
+
+// uiInRootfs is the rootfs path of name, a local UI entry or one of its
+// parents (opt/…).
+func uiInRootfs(name string) rootfs.Path {
+	return optDir.Child(strings.TrimPrefix(strings.TrimPrefix(name, optDir.String()), "/"))
+}
+
 // rootfsClash tells how an entry meets the rootfs: a directory on a directory
 // merges, anything else on an existing path replaces it.
-func rootfsClash(rootfs string, e uiEntry) (merge, replace bool) {
-	if rootfs == "" { // the UKI ISO: extracted into the ISO tree, no rootfs
+func rootfsClash(t *rootfs.Tree, e uiEntry) (merge, replace bool) {
+	if t == nil { // the UKI ISO: extracted into the ISO tree, no rootfs
 		return false, false
 	}
-	fi, err := os.Lstat(filepath.Join(rootfs, e.name))
+	fi, err := t.Lstat(uiInRootfs(e.name))
 	if err != nil {
 		return false, false
 	}
@@ -116,14 +127,14 @@ func rootfsClash(rootfs string, e uiEntry) (merge, replace bool) {
 // stageLocalUI extracts the tar's regular files into dir (named by index, so
 // no member name touches the host file system) and returns the pseudo-file
 // definitions and the rootfs paths to exclude.
-func stageLocalUI(p, rootfs, dir string, entries []uiEntry) (pseudo, exclude []string, err error) {
+func stageLocalUI(p string, t *rootfs.Tree, dir string, entries []uiEntry) (pseudo, exclude []string, err error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
 	tr := tar.NewReader(f)
-	pseudo = implicitDirs(rootfs, entries)
+	pseudo = implicitDirs(t, entries)
 	byIndex := map[int]uiEntry{}
 	for _, e := range entries {
 		byIndex[e.index] = e
@@ -191,7 +202,7 @@ func shellQuote(s string) string {
 // implicitDirs returns pseudo definitions for the parents of entries that
 // neither the rootfs nor the tar has (a tar may list a file without its
 // directory, and the rootfs may lack /opt/spectrocloud).
-func implicitDirs(rootfs string, entries []uiEntry) []string {
+func implicitDirs(t *rootfs.Tree, entries []uiEntry) []string {
 	have := map[string]bool{}
 	for _, e := range entries {
 		have[e.name] = true
@@ -204,7 +215,7 @@ func implicitDirs(rootfs string, entries []uiEntry) []string {
 		}
 		have[p] = true
 		add(path.Dir(p))
-		if fi, err := os.Lstat(filepath.Join(rootfs, p)); err == nil && fi.IsDir() {
+		if fi, err := t.Lstat(uiInRootfs(p)); err == nil && fi.IsDir() {
 			return
 		}
 		out = append(out, pseudoQuote(p)+" d 755 0 0")

@@ -39,6 +39,9 @@ type UKIOptions struct {
 // steps. Every input is checked before anything is written.
 func BuildUKIISO(ctx context.Context, u UKIOptions) (Result, error) {
 	o := u.isoOptions()
+	if err := o.realTrees(false); err != nil {
+		return Result{}, err
+	}
 	in, err := checkUKI(u, o)
 	if err != nil {
 		return Result{}, err
@@ -96,7 +99,7 @@ func checkUKIPayload(u UKIOptions, o Options) (inputs, error) {
 	if err := checkOutput(o); err != nil {
 		return inputs{}, err
 	}
-	in, err := checkPayload(o, inputs{}, "")
+	in, err := checkPayload(o, inputs{})
 	if err != nil {
 		return in, err
 	}

@@ -76,7 +76,14 @@ func (s stager) finalize(f *os.File) error {
 	}
 	entries = append(entries, &iso9660.ElToritoEntry{Platform: iso9660.EFI, Emulation: iso9660.NoEmulation, BootFile: isoESP})
 	return fs.Finalize(iso9660.FinalizeOptions{
-		RockRidge:        true,
+		RockRidge: true,
+		// Directories below depth 8 stay where they are (mkisofs -D): go-diskfs
+		// v1.9.4's Rock Ridge relocation writes a root with two entries of one
+		// name, the moved tree's records past their directory's end and its
+		// placeholder over another file's data. Readers of Rock Ridge (Linux
+		// isofs, libisofs, isoinfo) do not limit depth; firmware and GRUB read
+		// only the shallow boot paths.
+		DeepDirectories:  true,
 		Joliet:           false, // Joliet moves the boot record to sector 18: BIOS boot fails (A1)
 		VolumeIdentifier: s.o.Label,
 		ElTorito: &iso9660.ElTorito{
