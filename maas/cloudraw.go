@@ -112,3 +112,12 @@ func fileSHA256(p string) ([]byte, error) {
 	}
 	return h.Sum(nil), nil
 }
+
+// CheckName refuses a file name that is not letters, digits, '.', '_' and
+// '-' (no path), naming param.
+func CheckName(param, name string) error {
+	if !nameRE.MatchString(name) {
+		return usererr.New(param, name, "letters, digits, '.', '_' and '-', not starting with a symbol")
+	}
+	return nil
+}

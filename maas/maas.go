@@ -87,8 +87,8 @@ func (o Options) withDefaults() Options {
 
 func (o Options) validate(ctx context.Context) (maasInputs, error) {
 	in := maasInputs{}
-	if !nameRE.MatchString(o.Name) {
-		return in, usererr.New("--name", o.Name, "letters, digits, '.', '_' and '-', not starting with a symbol")
+	if err := CheckName("--name", o.Name); err != nil {
+		return in, err
 	}
 	if o.RootfsSize%mib != 0 || o.RootfsSize < 256*mib {
 		return in, usererr.New("--ubuntu-rootfs-size", strconv.FormatInt(o.RootfsSize, 10), "whole MiB, at least 256 MiB")
