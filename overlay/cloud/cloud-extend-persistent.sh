@@ -4,7 +4,8 @@
 # the persistent partition (COS_PERSISTENT, partlabel persistent) over the free
 # space that follows it, up to the end of the disk, and its file system with
 # it, mounted or not. The GPT's backup header is moved to the end of the disk
-# first, so a volume larger than the image is used whole.
+# first when it is short of it, so a volume larger than the image is used
+# whole.
 set -u
 
 log=/var/log/persistent-extension.log
@@ -27,7 +28,21 @@ say "persistent is partition $num of $disk"
 # field prints a field of `sgdisk -i` (e.g. "First sector: 2048 (at 1.0 MiB)").
 field() { sed -n "s/^$1: *\([^ ]*\).*/\1/p"; }
 
-sgdisk -e "$disk" >>"$log" 2>&1 || say "WARNING: cannot move the backup GPT to the end of $disk"
+# A volume enlarged after the install has its backup GPT short of the end
+# (more than its 33 sectors after the last usable one): move it there, so the
+# whole volume is usable. Not otherwise: no table write at every boot. (At
+# the first boot, cloud-content.sh's sgdisk -d has moved it already: sgdisk
+# does so whenever it writes.)
+table=$(sgdisk -p "$disk")
+sectors=$(echo "$table" | sed -n "s|^Disk $disk: \([0-9]*\) sectors.*|\1|p")
+usable=$(echo "$table" | sed -n 's/.*last usable sector is \([0-9]*\).*/\1/p')
+if [ -n "$sectors" ] && [ -n "$usable" ] && [ $((sectors - usable)) -gt 34 ]; then
+	if sgdisk -e "$disk" >>"$log" 2>&1; then
+		say "backup GPT moved to the end of $disk"
+	else
+		say "WARNING: cannot move the backup GPT to the end of $disk"
+	fi
+fi
 info=$(sgdisk -i "$num" "$disk")
 start=$(echo "$info" | field "First sector")
 end=$(echo "$info" | field "Last sector")
