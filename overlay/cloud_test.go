@@ -149,3 +149,86 @@ func TestCloudPostResetGrubenv(t *testing.T) {
 	require.Equal(t, "next_entry=recovery\nsaved_entry=registration\n", string(list))
 	require.NoFileExists(t, filepath.Join(oem, "80_stylus.yaml"))
 }
+
+// cloudStubs are ukiStubs plus what the after-reset steps call: findfs
+// knows persistent and oem, the boot-entry tools, journalctl and the bash
+// that runs stylus' content.sh only leave their trace.
+func cloudStubs() map[string]string {
+	stubs := maps.Clone(ukiStubs)
+	stubs["findfs"] = "case $1 in PARTLABEL=persistent) echo /dev/vda6 ;; PARTLABEL=oem) echo /dev/vda2 ;; *) exit 1 ;; esac\n"
+	stubs["journalctl"] = "echo the journal\n"
+	for _, name := range []string{"grub2-editenv", "kairos-agent", "bash"} {
+		stubs[name] = ""
+	}
+	return stubs
+}
+
+// TestCloudPostResetChroot runs the after-reset stage in a chroot with
+// stubs, per boot mode: the registration entry selected the mode's way,
+// stylus' content.sh run with persistent on /usr/local, the stylus links
+// and the installer log written there, the edge config copied to COS_OEM,
+// every mount undone (and for UKI installs every mapping closed).
+func TestCloudPostResetChroot(t *testing.T) {
+	t.Parallel()
+	c := parseYip(t, cloudFile(t, "/system/oem/custom-post-reset.yaml"))
+	for name, tc := range map[string]struct {
+		marker string
+		ran    []string
+		trace  []string
+	}{
+		"grub": {ran: []string{"Boot the registration entry next (GRUB)", "Redo the after-install steps on persistent", "Copy the edge config to COS_OEM"},
+			trace: []string{"grub2-editenv /oem/grubenv set saved_entry=registration",
+				"mountpoint -q /usr/local", "findfs PARTLABEL=persistent", "mount /dev/vda6 /usr/local", "bash /opt/spectrocloud/scripts/content.sh",
+				"journalctl", "umount /usr/local",
+				"mountpoint -q /oem", "findfs PARTLABEL=oem", "mount /dev/vda2 /oem", "umount /oem"}},
+		"uki boot": {marker: "/run/cos/uki_boot_mode", ran: []string{"Boot the registration entry next (UKI)"},
+			trace: []string{"kairos-agent bootentry --select registration"}},
+		"uki install": {marker: "/run/cos/uki_install_mode",
+			ran: []string{"Redo the after-install steps on persistent (UKI, TPM-sealed)", "Copy the edge config to COS_OEM (UKI, TPM-sealed)"},
+			trace: []string{"mountpoint -q /usr/local", "findfs PARTLABEL=persistent",
+				"systemd-cryptsetup attach persistent /dev/vda6 - tpm2-device=auto", "mount /dev/mapper/persistent /usr/local",
+				"bash /opt/spectrocloud/scripts/content.sh", "journalctl", "umount /usr/local", "cryptsetup close /dev/mapper/persistent",
+				"mountpoint -q /oem", "findfs PARTLABEL=oem", "systemd-cryptsetup attach oem /dev/vda2 - tpm2-device=auto",
+				"mount /dev/mapper/oem /oem", "umount /oem", "cryptsetup close /dev/mapper/oem"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			root := testutil.NewChroot(t, cloudStubs())
+			if tc.marker != "" {
+				root.Write(tc.marker, "", 0o644)
+			}
+			root.Write("/dev/mapper/control", "", 0o600)
+			root.Write("/oem/80_stylus.yaml", "stylus: {}\n", 0o644)
+			root.Write("/run/initramfs/live/.edge_custom_config.yaml", "edge: config\n", 0o644)
+			require.Equal(t, tc.ran, runStage(t, root, c, "after-reset"))
+			require.Equal(t, tc.trace, root.Trace())
+			var left []string
+			filepath.WalkDir(root.Path("/stub/mounted"), func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					left = append(left, p)
+				}
+				return nil
+			})
+			require.Empty(t, left, "nothing left mounted")
+			if tc.marker != "/run/cos/uki_install_mode" {
+				require.NoFileExists(t, root.Path("/oem/80_stylus.yaml"), "the registration entry is selected without stylus' config")
+			}
+			if tc.marker == "/run/cos/uki_boot_mode" {
+				return
+			}
+			for _, bin := range []string{"agent-provider-stylus", "palette-tui", "helm"} {
+				target, err := os.Readlink(root.Path("/usr/local/bin/" + bin))
+				require.NoError(t, err)
+				require.Equal(t, "/opt/spectrocloud/bin/"+bin, target)
+			}
+			require.Equal(t, "the journal\n", root.Read("/usr/local/installer.log"))
+			require.Equal(t, "edge: config\n", root.Read("/oem/.edge_custom_config.yaml"))
+			require.NoFileExists(t, root.Path("/dev/mapper/persistent"), "closed again")
+			require.NoFileExists(t, root.Path("/dev/mapper/oem"), "closed again")
+		})
+	}
+	agent := testutil.NewChroot(t, cloudStubs())
+	agent.Write("/opt/spectrocloud/state/agent-mode", "", 0o644)
+	require.Empty(t, runStage(t, agent, c, "after-reset"), "nothing once stylus is in agent mode")
+	require.Empty(t, agent.Trace())
+}
