@@ -26,19 +26,30 @@ func HostBinaries(t testing.TB, names ...string) map[string][]byte {
 		b, err := os.ReadFile(bin)
 		mustNoErr(t, err)
 		files[path.Join("usr/sbin", names[i])] = b
-		out, err := exec.Command(ldd, bin).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ldd %s: %v: %s", bin, err, out)
-		}
-		for _, m := range lddPath.FindAllStringSubmatch(string(out), -1) {
-			lib := strings.TrimPrefix(m[1], "/")
+		for _, p := range sharedLibs(t, ldd, bin) {
+			lib := strings.TrimPrefix(p, "/")
 			if _, done := files[lib]; done {
 				continue
 			}
-			b, err := os.ReadFile(m[1])
+			b, err := os.ReadFile(p)
 			mustNoErr(t, err)
 			files[lib] = b
 		}
 	}
 	return files
+}
+
+// sharedLibs lists the absolute paths of the libraries (and the loader)
+// ldd prints for bin.
+func sharedLibs(t testing.TB, ldd, bin string) []string {
+	t.Helper()
+	out, err := exec.Command(ldd, bin).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ldd %s: %v: %s", bin, err, out)
+	}
+	var libs []string
+	for _, m := range lddPath.FindAllStringSubmatch(string(out), -1) {
+		libs = append(libs, m[1])
+	}
+	return libs
 }
