@@ -118,7 +118,7 @@ func (m *Canvos) MaasImage(
 	}
 	in := payload{userData: userData, content: content, clusterConfig: clusterConfig, edgeConfig: edgeConfig}
 	if kairosRaw == nil && rootfs == nil {
-		if rootfs, in, err = m.maasInstaller(ctx, in); err != nil {
+		if rootfs, _, in, err = m.contextInstaller(ctx, in, Override{Key: "IS_MAAS", Value: "true"}); err != nil {
 			return nil, err
 		}
 	}
@@ -161,25 +161,26 @@ func (m *Canvos) MaasImage(
 	return ctr.WithExec([]string{"mkdir", "-p", "/out"}).WithExec(args).Directory("/out"), nil
 }
 
-// maasInstaller is the installer rootfs of CanvOS' MAAS flow
-// (+iso-image with IS_MAAS=true) and the payload from the build context wherever the
-// caller gave none.
-func (m *Canvos) maasInstaller(ctx context.Context, in payload) (*dagger.Directory, payload, error) {
+// contextInstaller is the installer rootfs of CanvOS' raw-disk flows
+// (+iso-image with overrides: IS_MAAS=true for MAAS, none for cloud images),
+// its build set, and the payload from the build context wherever the caller
+// gave none.
+func (m *Canvos) contextInstaller(ctx context.Context, in payload, overrides ...Override) (*dagger.Directory, buildSet, payload, error) {
 	mm := *m
-	mm.Overrides = append(slices.Clone(m.Overrides), Override{Key: "IS_MAAS", Value: "true"})
+	mm.Overrides = append(slices.Clone(m.Overrides), overrides...)
 	b, err := mm.build(ctx, "")
 	if err != nil {
-		return nil, in, err
+		return nil, b, in, err
 	}
 	inst, err := mm.installerImage(ctx, b)
 	if err != nil {
-		return nil, in, err
+		return nil, b, in, err
 	}
 	found, err := mm.contextPayload(ctx, b.cfg, maasBundles)
 	if err != nil {
-		return nil, in, err
+		return nil, b, in, err
 	}
-	return inst.Rootfs(), in.or(found), nil
+	return inst.Rootfs(), b, in.or(found), nil
 }
 
 // maasUbuntuPrep installs what MAAS and the CanvOS flow need on the Ubuntu

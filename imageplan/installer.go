@@ -18,8 +18,9 @@ type InstallerOptions struct {
 // Installer returns the steps that turn the base image into the installer
 // rootfs: the whole stylus framework, overlay/files, local UI, and the per-node
 // identity removed. It carries no Kubernetes. The MAAS files of CanvOS'
-// IS_MAAS branch are added by the kairos-raw-image function (maas.go), which
-// takes any rootfs.
+// IS_MAAS branch are added by the kairos-raw-image function (maas.go), and
+// those of its IS_CLOUD_IMAGE branch by cloud-image (cloudimage.go); both
+// take any rootfs.
 func Installer(o InstallerOptions) []Step {
 	steps := []Step{{Name: "stylus-framework", Op: CopyDir, From: Stylus, Src: "/", Dest: "/"}}
 	if o.UKI {

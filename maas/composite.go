@@ -57,13 +57,7 @@ func (d *composite) seed() seed {
 	parts := [][]byte{[]byte("maas"), []byte(d.o.Name), []byte(strconv.FormatInt(d.o.Epoch, 10)),
 		[]byte(d.in.diskID), d.in.rootfs.digest[:], d.in.cloud.digest[:], []byte(strconv.FormatInt(d.o.RootfsSize, 10)),
 		overlay.CurtinHooks, overlay.SetupRecovery, overlay.SetupRecoveryService, overlay.GrubCustom}
-	for _, dest := range d.in.content {
-		fi, err := os.Stat(d.in.stage[dest])
-		if err == nil {
-			parts = append(parts, []byte(fmt.Sprintf("%s %d %d", dest, fi.Size(), fi.ModTime().UnixNano())))
-		}
-	}
-	return newSeed(parts...)
+	return newSeed(append(parts, d.in.content.seedParts()...)...)
 }
 
 // plan: p1–p4 as CanvOS §10, Kairos partitions at their own sizes (rounded to
@@ -78,14 +72,8 @@ func (d *composite) plan() layout {
 		kp(nameOEM, gpt.LinuxFilesystem, 0),
 		kp(nameRecovery, gpt.LinuxFilesystem, 0),
 	}
-	if len(d.in.content) > 0 {
-		var n int64
-		for _, dest := range d.in.content {
-			if fi, err := os.Stat(d.in.stage[dest]); err == nil {
-				n += fi.Size() + 4096
-			}
-		}
-		parts = append(parts, part{name: nameContent, typ: gpt.LinuxFilesystem, size: roundMiB(n + n/5 + 100*mib)})
+	if !d.in.content.empty() {
+		parts = append(parts, part{name: nameContent, typ: gpt.LinuxFilesystem, size: d.in.content.partSize()})
 	}
 	return plan(parts...)
 }
@@ -214,14 +202,12 @@ func (d *composite) oem(ctx context.Context) error {
 
 // content makes p5 from a staging directory of hardlinks to the inputs.
 func (d *composite) content(ctx context.Context) error {
-	if len(d.in.content) == 0 {
+	if d.in.content.empty() {
 		return nil
 	}
 	stage := filepath.Join(d.work, nameContent)
-	for _, dest := range d.in.content {
-		if err := linkOrCopy(d.in.stage[dest], filepath.Join(stage, dest)); err != nil {
-			return fmt.Errorf("maas: %s: %w", nameContent, err)
-		}
+	if err := d.in.content.stage(stage); err != nil {
+		return fmt.Errorf("maas: %s: %w", nameContent, err)
 	}
 	d.o.Printf("maas: %s", nameContent)
 	ext := extFS{typ: "ext4", label: labelContent, src: stage}

@@ -26,6 +26,9 @@ const (
 	nameRecovery = "recovery"
 	nameUbuntu   = "ubuntu_rootfs"
 	nameContent  = "content"
+	// nameCloudContent is the cloud image's content partition: CanvOS names it
+	// like its label (add-content-partition.sh), MAAS names it content.
+	nameCloudContent = "COS_CONTENT"
 
 	labelEFI      = "COS_GRUB"
 	labelOEM      = "COS_OEM"

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -55,9 +54,17 @@ type maasInputs struct {
 	diskID  string                    // the Kairos raw disk's GUID, which stands for its content
 	rootfs  tree
 	has     map[string]bool   // which of ubuntuAdds (and their directories) the Ubuntu rootfs has, "/etc"
-	cloud   cloudRoot         // with UbuntuCloudImage
-	content []string          // content bundle paths, sorted
-	stage   map[string]string // content partition path → host file
+	cloud   cloudRoot // with UbuntuCloudImage
+	content contentSet
+}
+
+// contentInputs are the MAAS disk's content partition files (one directory).
+func (o Options) contentInputs() ContentInputs {
+	c := ContentInputs{ClusterConfig: o.ClusterConfig, EdgeConfig: o.EdgeConfig}
+	if o.Content != "" {
+		c.Content = []string{o.Content}
+	}
+	return c
 }
 
 func (o Options) withDefaults() Options {
@@ -81,9 +88,9 @@ func (o Options) withDefaults() Options {
 }
 
 func (o Options) validate(ctx context.Context) (maasInputs, error) {
-	in := maasInputs{stage: map[string]string{}}
-	if !nameRE.MatchString(o.Name) {
-		return in, usererr.New("--name", o.Name, "letters, digits, '.', '_' and '-', not starting with a symbol")
+	in := maasInputs{}
+	if err := CheckName("--name", o.Name); err != nil {
+		return in, err
 	}
 	if o.RootfsSize%mib != 0 || o.RootfsSize < 256*mib {
 		return in, usererr.New("--ubuntu-rootfs-size", strconv.FormatInt(o.RootfsSize, 10), "whole MiB, at least 256 MiB")
@@ -106,7 +113,8 @@ func (o Options) validate(ctx context.Context) (maasInputs, error) {
 	if err != nil {
 		return in, err
 	}
-	return in, o.validateContent(&in)
+	in.content, err = o.contentInputs().collect()
+	return in, err
 }
 
 // kairosPartitions reads the Kairos raw disk's GPT and finds its partitions by
@@ -174,43 +182,6 @@ func (o Options) validateRootfs(in *maasInputs) error {
 		return usererr.Newf("--ubuntu-rootfs-size", "%s needs about %d MiB, more than 90 %% of %d MiB",
 			o.UbuntuRootfs, in.rootfs.size/mib, o.RootfsSize/mib)
 	}
-	return nil
-}
-
-// validateContent collects the content partition's files: bundles under
-// bundle-content/, the SPC under spc-config/, the edge config as
-// edge-config/.edge_custom_config.yaml (CanvOS' layout, read by maas-content.sh).
-func (o Options) validateContent(in *maasInputs) error {
-	if o.Content != "" {
-		ents, err := os.ReadDir(o.Content)
-		if err != nil {
-			return usererr.New("--content", o.Content, "a readable directory of content bundles")
-		}
-		for _, e := range ents {
-			if e.Type().IsRegular() && (strings.HasSuffix(e.Name(), ".zst") || strings.HasSuffix(e.Name(), ".tar")) {
-				in.stage["bundle-content/"+e.Name()] = filepath.Join(o.Content, e.Name())
-			}
-		}
-		if len(in.stage) == 0 {
-			return usererr.New("--content", o.Content, "a directory holding *.zst or *.tar content bundles")
-		}
-	}
-	for _, f := range []struct{ flag, path, dest string }{
-		{"--cluster-config", o.ClusterConfig, "spc-config/" + filepath.Base(o.ClusterConfig)},
-		{"--edge-config", o.EdgeConfig, "edge-config/.edge_custom_config.yaml"},
-	} {
-		if f.path == "" {
-			continue
-		}
-		if fi, err := os.Stat(f.path); err != nil || !fi.Mode().IsRegular() {
-			return usererr.New(f.flag, f.path, "a readable file")
-		}
-		in.stage[f.dest] = f.path
-	}
-	for dest := range in.stage {
-		in.content = append(in.content, dest)
-	}
-	sort.Strings(in.content)
 	return nil
 }
 

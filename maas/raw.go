@@ -149,8 +149,15 @@ func BuildRaw(ctx context.Context, o RawOptions) error {
 	if err != nil {
 		return err
 	}
+	return o.build(ctx, in, contentSet{})
+}
+
+// build writes the raw disk, with a COS_CONTENT partition after recovery
+// when content has files (a cloud image).
+func (o RawOptions) build(ctx context.Context, in rawInputs, content contentSet) error {
 	o = o.withDefaults()
-	s := newSeed([]byte("kairos-raw"), in.tree.digest[:], in.userData, []byte(strconv.FormatInt(o.Epoch, 10)))
+	parts := [][]byte{[]byte("kairos-raw"), in.tree.digest[:], in.userData, []byte(strconv.FormatInt(o.Epoch, 10))}
+	s := newSeed(append(parts, content.seedParts()...)...)
 	stage, err := os.MkdirTemp(o.ScratchDir, "canvos-raw-")
 	if err != nil {
 		return fmt.Errorf("raw: %w", err)
@@ -182,13 +189,20 @@ func BuildRaw(ctx context.Context, o RawOptions) error {
 		}
 		sizes[name] = t.size
 	}
-	l := plan(
-		part{name: nameEFI, typ: gpt.EFISystemPartition, size: max(minEFI, roundMiB(2*sizes[nameEFI])), attr: attrRequired},
-		part{name: nameOEM, typ: gpt.LinuxFilesystem, size: max(minOEM, roundMiB(2*sizes[nameOEM]))},
+	l := []part{
+		{name: nameEFI, typ: gpt.EFISystemPartition, size: max(minEFI, roundMiB(2*sizes[nameEFI])), attr: attrRequired},
+		{name: nameOEM, typ: gpt.LinuxFilesystem, size: max(minOEM, roundMiB(2*sizes[nameOEM]))},
 		// Twice the squashfs: a recovery upgrade writes the new image next to the old one.
-		part{name: nameRecovery, typ: gpt.LinuxFilesystem, size: roundMiB(2*sizes[nameRecovery] + 150*mib)},
-	)
-	return o.writeDisk(ctx, l, s, dirs)
+		{name: nameRecovery, typ: gpt.LinuxFilesystem, size: roundMiB(2*sizes[nameRecovery] + 150*mib)},
+	}
+	if !content.empty() {
+		dirs[nameCloudContent] = filepath.Join(stage, nameCloudContent)
+		if err := content.stage(dirs[nameCloudContent]); err != nil {
+			return fmt.Errorf("raw: stage: %w", err)
+		}
+		l = append(l, part{name: nameCloudContent, typ: gpt.LinuxFilesystem, size: content.partSize()})
+	}
+	return o.writeDisk(ctx, plan(l...), s, dirs)
 }
 
 func (o RawOptions) withDefaults() RawOptions {
@@ -281,11 +295,21 @@ func (o RawOptions) writeDisk(ctx context.Context, l layout, s seed, dirs map[st
 			return fmt.Errorf("raw: %w", err)
 		}
 	}
-	for _, p := range []struct{ name, label string }{{nameOEM, labelOEM}, {nameRecovery, labelRecovery}} {
-		o.Printf("raw: mke2fs %s", p.label)
-		ext := extFS{typ: "ext2", label: p.label, src: dirs[p.name]}
-		if err := makeExt(ctx, o.Run, filepath.Dir(dirs[p.name]), ext, disk, l.find(p.name), s, o.Epoch); err != nil {
-			return fmt.Errorf("raw: %s: %w", p.name, err)
+	type named struct {
+		name string
+		fs   extFS
+	}
+	exts := []named{
+		{nameOEM, extFS{typ: "ext2", label: labelOEM, src: dirs[nameOEM]}},
+		{nameRecovery, extFS{typ: "ext2", label: labelRecovery, src: dirs[nameRecovery]}},
+	}
+	if dir := dirs[nameCloudContent]; dir != "" {
+		exts = append(exts, named{nameCloudContent, extFS{typ: "ext4", label: labelContent, src: dir}})
+	}
+	for _, e := range exts {
+		o.Printf("raw: mke2fs %s", e.fs.label)
+		if err := makeExt(ctx, o.Run, filepath.Dir(e.fs.src), e.fs, disk, l.find(e.name), s, o.Epoch); err != nil {
+			return fmt.Errorf("raw: %s: %w", e.name, err)
 		}
 	}
 	return f.Commit()

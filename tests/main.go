@@ -2,9 +2,9 @@
 // `dagger check -m tests` (CI: .github/workflows/ci.yml). Everything that
 // can run without an engine is tested by `go test` in the root module; these
 // checks cover the wiring: configuration loading in the engine, key
-// generation, an ISO from a small rootfs built in a container, provider
-// images pushed to a registry service inside the engine, and aws-cloud-image
-// in dry-run mode.
+// generation, an ISO and a cloud image from a small rootfs built in a
+// container, provider images pushed to a registry service inside the engine,
+// and aws-cloud-image in dry-run mode.
 package main
 
 import (
@@ -98,18 +98,11 @@ func (t *Tests) Genkey(ctx context.Context) error {
 	return nil
 }
 
-// IsoFromSmallRootfs builds a small Debian rootfs in a container (cloud
-// kernel with its initrd, signed shim and GRUB, GRUB for BIOS) in the Kairos
-// layout, makes the installer ISO from it and checks it with xorriso (both El
-// Torito entries) and sha256sum. The rootfs is amd64 whatever the engine's
-// platform.
+// IsoFromSmallRootfs makes the installer ISO from the small rootfs and checks
+// it with xorriso (both El Torito entries) and sha256sum.
 // +check
 func (t *Tests) IsoFromSmallRootfs(ctx context.Context) error {
-	rootfs := dag.Container(dagger.ContainerOpts{Platform: "linux/amd64"}).From(debianImage).
-		WithExec(aptInstall("linux-image-cloud-amd64", "initramfs-tools", "shim-signed", "grub-efi-amd64-signed", "grub-pc-bin")).
-		WithExec([]string{"sh", "-c", `set -eu; cd /boot; ln -sf vmlinuz-* vmlinuz; ln -sf initrd.img-* initrd`}).
-		Rootfs()
-	iso := canvos().Iso(dagger.CanvosIsoOpts{Rootfs: rootfs, SourceDateEpoch: 1700000000})
+	iso := canvos().Iso(dagger.CanvosIsoOpts{Rootfs: smallRootfs(), SourceDateEpoch: 1700000000})
 	out, err := dag.Container().From(debianImage).
 		WithExec(aptInstall("xorriso")).
 		WithMountedDirectory("/iso", iso).
@@ -122,6 +115,43 @@ xorriso -indev palette-edge-installer.iso -report_el_torito plain 2>&1`}).
 		return err
 	}
 	for _, want := range []string{"palette-edge-installer.iso: OK", "BIOS", "UEFI"} {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
+		}
+	}
+	return nil
+}
+
+// smallRootfs is a small Debian rootfs (cloud kernel with its initrd, signed
+// shim and GRUB, GRUB for BIOS) in the Kairos layout, amd64 whatever the
+// engine's platform.
+func smallRootfs() *dagger.Directory {
+	return dag.Container(dagger.ContainerOpts{Platform: "linux/amd64"}).From(debianImage).
+		WithExec(aptInstall("linux-image-cloud-amd64", "initramfs-tools", "shim-signed", "grub-efi-amd64-signed", "grub-pc-bin")).
+		WithExec([]string{"sh", "-c", `set -eu; cd /boot; ln -sf vmlinuz-* vmlinuz; ln -sf initrd.img-* initrd`}).
+		Rootfs()
+}
+
+// CloudImageFromSmallRootfs makes a cloud image from the small rootfs with
+// one content bundle and checks it with sha256sum and sgdisk: the fourth
+// partition is COS_CONTENT.
+// +check
+func (t *Tests) CloudImageFromSmallRootfs(ctx context.Context) error {
+	rootfs := smallRootfs().WithNewFile("etc/cos/grub.cfg", "set timeout=1\n")
+	content := dag.Directory().WithNewFile("core.zst", "bundle")
+	disk := canvos().CloudImage(dagger.CanvosCloudImageOpts{Rootfs: rootfs, Content: content, ImageName: "edge-cloud", SourceDateEpoch: 1700000000})
+	out, err := dag.Container().From(debianImage).
+		WithExec(aptInstall("gdisk")).
+		WithMountedDirectory("/disk", disk).
+		WithWorkdir("/disk").
+		WithExec([]string{"sh", "-c", `set -eu
+sha256sum -c edge-cloud.raw.sha256
+sgdisk -p edge-cloud.raw`}).
+		Stdout(ctx)
+	if err != nil {
+		return err
+	}
+	for _, want := range []string{"edge-cloud.raw: OK", "COS_CONTENT"} {
 		if !strings.Contains(out, want) {
 			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
 		}

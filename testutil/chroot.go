@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -45,10 +44,8 @@ func NewChroot(t testing.TB, stubs map[string]string) *Chroot {
 	// found: the shell is dash, with its libraries.
 	require.NoError(t, os.Remove(c.Path("/bin/sh")))
 	c.copyIn(tools[3], tools[1], "/bin/sh")
-	libs, err := exec.Command(tools[2], tools[1]).Output()
-	require.NoError(t, err)
-	for _, m := range regexp.MustCompile(`(/\S+) \(0x`).FindAllStringSubmatch(string(libs), -1) {
-		c.copyIn(tools[3], m[1], m[1])
+	for _, lib := range sharedLibs(t, tools[2], tools[1]) {
+		c.copyIn(tools[3], lib, lib)
 	}
 	require.NoError(t, os.MkdirAll(c.Path("/dev"), 0o755))
 	require.NoError(t, syscall.Mknod(c.Path("/dev/null"), syscall.S_IFCHR|0o666, 1<<8|3)) // char 1:3

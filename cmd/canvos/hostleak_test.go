@@ -363,6 +363,7 @@ func treeVerbs(t *testing.T, root, keys, host string) []artifact {
 		{"initrd", "--rootfs", root, "--out", filepath.Join(out, "initrd")},
 		{"raw", "--rootfs", root, "--out", raw},
 		{"maas", "--kairos-raw", raw, "--ubuntu-rootfs", root, "--out-dir", maasDir, "--name", "site", "--ubuntu-rootfs-size", "256"},
+		{"cloud-image", "--rootfs", root, "--out", filepath.Join(out, "cloud.raw")},
 	} {
 		code, stderr := canvos(t, args...)
 		require.Equal(t, 0, code, "%v: %s", args, stderr)
@@ -380,6 +381,7 @@ func treeVerbs(t *testing.T, root, keys, host string) []artifact {
 		{"initrd", filepath.Join(out, "initrd"), []string{"zstd"}, []string{control}},
 		{"raw", raw, []string{"gpt", "fat", "ext", "squashfs"}, []string{"etc/cos/grub.cfg", control}},
 		{"maas", filepath.Join(maasDir, "site.raw.gz"), []string{"gzip", "gpt", "ext", "fat", "squashfs"}, []string{"etc/cos/grub.cfg", control}},
+		{"cloud-image", filepath.Join(out, "cloud.raw"), []string{"gpt", "fat", "ext", "squashfs"}, []string{"etc/cos/grub.cfg", control}},
 	}
 }
 
