@@ -56,6 +56,11 @@ func Images(c config.Config, cacheDir string) []Image {
 			"binaries/luet/latest/palette/" + arch + "/luet":       luetStub,
 		})},
 		{Ref: p.AlpineImage, Tree: busybox},
+		// The stylus package image packed onto UKI ISOs, and the Palette
+		// system-extension certificate enrolled into db (a self-signed
+		// stand-in made here).
+		{Ref: p.StylusPackage, Tree: files(stylusFiles)},
+		{Ref: p.ExtCertImage, Tree: extCert},
 	}
 	return imgs
 }
@@ -135,6 +140,13 @@ var stylusFiles = map[string]string{
 	"opt/spectrocloud/bin/agent-provider-stylus":   stub("agent-provider-stylus"),
 	"opt/spectrocloud/bin/palette-tui":             stub("palette-tui"),
 	"usr/bin/luet":                                 stub("luet"),
+}
+
+// extCert writes /palette-sysext-cert.pem: a fresh self-signed certificate
+// standing in for Palette's system-extension signer.
+func extCert(ctx context.Context, dir string) error {
+	return run(ctx, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+		"-subj", "/CN=canvos stand-in sysext", "-keyout", os.DevNull, "-out", filepath.Join(dir, "palette-sysext-cert.pem"))
 }
 
 // files writes a tree of small files; executables are those starting #!.

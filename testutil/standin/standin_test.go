@@ -56,6 +56,7 @@ func TestImagesFollowThePlan(t *testing.T) {
 		p.StylusFramework: {"etc/kairos/branding/interactive_install_text", "oem/stylus_config.yaml", "etc/elemental/config.yaml"},
 		p.AgentProvider:   {"usr/local/system/providers/agent-provider-k3s"},
 		p.ThirdPartyImage: {"binaries/etcdctl/latest/palette/amd64/etcdctl", "binaries/luet/latest/palette/amd64/luet"},
+		p.ExtCertImage:    {"palette-sysext-cert.pem"},
 	}
 	seen := map[string]bool{}
 	for _, img := range Images(cfg, t.TempDir()) {
@@ -80,7 +81,7 @@ func TestImagesFollowThePlan(t *testing.T) {
 			require.True(t, names[p], "%s: no %s in %v", img.Ref, p, names)
 		}
 	}
-	for _, ref := range []string{p.BaseImage, p.StylusFramework, p.AgentProvider, p.ThirdPartyImage, p.AlpineImage} {
+	for _, ref := range []string{p.BaseImage, p.StylusFramework, p.AgentProvider, p.ThirdPartyImage, p.AlpineImage, p.StylusPackage, p.ExtCertImage} {
 		require.True(t, seen[ref], "no stand-in for %s", ref)
 	}
 }
