@@ -51,10 +51,12 @@ func Images(c config.Config, cacheDir string) []Image {
 		{Ref: p.AgentProvider, Tree: files(map[string]string{
 			"usr/local/system/providers/agent-provider-" + k8s: stub("agent-provider-" + k8s),
 		})},
-		{Ref: p.ThirdPartyImage, Tree: files(map[string]string{
-			"binaries/etcdctl/latest/palette/" + arch + "/etcdctl": stub("etcdctl"),
-			"binaries/luet/latest/palette/" + arch + "/luet":       luetStub,
-		})},
+		{Ref: p.ThirdPartyImage, Tree: func(ctx context.Context, dir string) error {
+			if err := luet(ctx, dir, arch); err != nil {
+				return err
+			}
+			return files(map[string]string{"binaries/etcdctl/latest/palette/" + arch + "/etcdctl": stub("etcdctl")})(ctx, dir)
+		}},
 		{Ref: p.AlpineImage, Tree: busybox},
 		// The stylus package image packed onto UKI ISOs, and the Palette
 		// system-extension certificate enrolled into db (a self-signed
@@ -104,31 +106,20 @@ func stub(name string) string {
 	return "#!/bin/sh\necho \"" + name + " (canvos stand-in) $*\"\n"
 }
 
-// luetStub stands in for luet in the payload step (provider/scripts/
-// luet-install.sh): it records the repository and package it was asked for
-// in the payload, with a k3s-like binary, so a test can see that the
-// plan's values reached luet.
-const luetStub = `#!/bin/sh
-set -eu
-state=/tmp/luet-standin
-mkdir -p "$state"
-case "$1 ${2:-}" in
-"repo add")
-	shift 2
-	while [ $# -gt 0 ]; do
-		case $1 in --url) echo "$2" >"$state/repo"; shift ;; esac
-		shift
-	done ;;
-"repo update" | "cleanup ") ;;
-"install -y")
-	pkg=$3 target=$5
-	mkdir -p "$target/usr/bin" "$target/etc/canvos-standin"
-	printf 'repo=%s\npackage=%s\n' "$(cat "$state/repo")" "$pkg" >"$target/etc/canvos-standin/luet-install"
-	printf '#!/bin/sh\necho "%s (canvos stand-in)"\n' "$pkg" >"$target/usr/bin/k3s"
-	chmod 0755 "$target/usr/bin/k3s" ;;
-*) echo "luet stand-in: unexpected: $*" >&2; exit 1 ;;
-esac
-`
+// luet builds the luet stand-in (package luet beside this one) as a static
+// executable into dir.
+func luet(ctx context.Context, dir, arch string) error {
+	p := filepath.Join(dir, "binaries/luet/latest/palette", arch, "luet")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", p, "dagger/canvos/testutil/standin/luet")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the luet stand-in: %v: %s", err, out)
+	}
+	return nil
+}
 
 // stylusFiles are the stylus framework paths the installer and provider
 // plans copy (docs/provider.md, steps 4).

@@ -2,9 +2,11 @@ package standin
 
 import (
 	"context"
+	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,15 +16,18 @@ import (
 )
 
 func TestScriptsPassShellcheck(t *testing.T) {
-	testutil.ShellCheck(t, map[string]string{"luet": luetStub, "dracut": dracutStub})
+	testutil.ShellCheck(t, map[string]string{"dracut": dracutStub})
 }
 
-// TestLuetStubRecordsTheCall runs the luet stand-in as the payload step
+// TestLuetStandinRecordsTheCall runs the luet stand-in as the payload step
 // (provider/scripts/luet-install.sh) calls luet.
-func TestLuetStubRecordsTheCall(t *testing.T) {
+func TestLuetStandinRecordsTheCall(t *testing.T) {
 	dir := t.TempDir()
-	luet := filepath.Join(dir, "luet")
-	require.NoError(t, os.WriteFile(luet, []byte(luetStub), 0o755))
+	require.NoError(t, luet(context.Background(), dir, runtime.GOARCH))
+	bin := filepath.Join(dir, "binaries/luet/latest/palette", runtime.GOARCH, "luet")
+	f, err := elf.Open(bin) // uki-iso takes only a real executable
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
 	target := filepath.Join(dir, "output")
 	for _, args := range [][]string{
 		{"repo", "add", "spectro", "--type", "docker", "--url", "mirror.local/edge/luet-repo-amd", "--priority", "1", "-y"},
@@ -30,7 +35,7 @@ func TestLuetStubRecordsTheCall(t *testing.T) {
 		{"install", "-y", "k8s/k3s@1.33.5-k3s1", "--system-target", target},
 		{"cleanup"},
 	} {
-		out, err := exec.Command(luet, args...).CombinedOutput()
+		out, err := exec.Command(bin, args...).CombinedOutput()
 		require.NoError(t, err, "luet %v: %s", args, out)
 	}
 	got, err := os.ReadFile(filepath.Join(target, "etc/canvos-standin/luet-install"))
@@ -39,7 +44,7 @@ func TestLuetStubRecordsTheCall(t *testing.T) {
 	out, err := exec.Command(filepath.Join(target, "usr/bin/k3s")).Output()
 	require.NoError(t, err)
 	require.Contains(t, string(out), "k8s/k3s@1.33.5-k3s1")
-	_, err = exec.Command(luet, "upgrade").CombinedOutput()
+	_, err = exec.Command(bin, "upgrade").CombinedOutput()
 	require.Error(t, err, "an unexpected call must fail")
 }
 
