@@ -16,6 +16,7 @@ type ISOGrub struct {
 	Label        string // ISO volume label the configs search for (COS_LIVE)
 	DefaultEntry int    // 0 = installer, 2 = interactive (FORCE_INTERACTIVE_INSTALL)
 	Debug        bool   // append the Kairos/dracut debug arguments (DEBUG)
+	HiddenEntry  bool   // the GRUB has hiddenentry: add CanvOS' hidden "t" text-mode entry
 }
 
 // The ISO's GRUB configurations, by ISO-overlay name.

@@ -20,12 +20,14 @@ func TestRenderISOMenu(t *testing.T) {
 		want     []string
 		wantNone []string
 	}{
-		{ISOGrub{Label: "COS_LIVE"}, []string{"set default=0", "search --no-floppy --label COS_LIVE --set=root",
+		{ISOGrub{Label: "COS_LIVE", HiddenEntry: true}, []string{"set default=0", "search --no-floppy --label COS_LIVE --set=root",
 			"root=live:CDLABEL=COS_LIVE rd.live.dir=/ rd.live.squashimg=rootfs.squashfs",
 			`menuentry "Palette eXtended Kubernetes Edge Installer"`, `menuentry "Palette eXtended Kubernetes Edge Installer (manual)"`,
 			`menuentry "Palette Edge Interactive Installer"`, "interactive-install"}, []string{"rd.debug"}},
-		{ISOGrub{Label: "MY_ISO", DefaultEntry: 2, Debug: true}, []string{"set default=2", "CDLABEL=MY_ISO",
+		{ISOGrub{Label: "MY_ISO", DefaultEntry: 2, Debug: true, HiddenEntry: true}, []string{"set default=2", "CDLABEL=MY_ISO",
 			"rd.immucore.debug console=tty0 rd.debug"}, []string{"COS_LIVE"}},
+		// A GRUB without hiddenentry (Debian, Ubuntu) gets no text-mode entry.
+		{ISOGrub{Label: "COS_LIVE"}, []string{"set default=0"}, []string{"hiddenentry", "terminal_output console"}},
 	} {
 		b, err := RenderISO(ISOMenu, c.g)
 		require.NoError(t, err)
@@ -37,7 +39,9 @@ func TestRenderISOMenu(t *testing.T) {
 		}
 		require.Equal(t, 3, strings.Count(string(b), "menuentry "), "CanvOS' three entries")
 		grubScriptCheck(t, b)
-		textMode(t, string(b))
+		if c.g.HiddenEntry {
+			textMode(t, string(b))
+		}
 	}
 	for _, name := range []string{ISOEFIStub, ISOBIOSEarly} {
 		b, err := RenderISO(name, ISOGrub{Label: "COS_LIVE"})

@@ -1,6 +1,7 @@
 package iso
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"os"
@@ -79,6 +80,7 @@ type bootSet struct {
 	shim, grubEFI, mok string
 	biosDir            string      // "" = no BIOS boot
 	biosRootfs         rootfs.Path // the rootfs directory biosDir is staged from (stageBIOS), if it is one
+	hiddenEntry        bool        // the EFI GRUB has the hiddenentry command (openSUSE, Fedora)
 }
 
 // findBoot resolves the boot files: explicit overrides first, then the
@@ -91,6 +93,9 @@ func findBoot(t *rootfs.Tree, o Options) (bootSet, error) {
 		return b, err
 	}
 	if b.grubEFI, err = bootFile(t, o.Boot.GrubEFI, "--grub-efi", b.arch.grubEFI, true); err != nil {
+		return b, err
+	}
+	if b.hiddenEntry, err = hasHiddenEntry(b.grubEFI); err != nil {
 		return b, err
 	}
 	if b.mok, err = bootFile(t, o.Boot.MokMgr, "--mokmanager", b.arch.mok, false); err != nil {
@@ -120,6 +125,19 @@ func findBoot(t *rootfs.Tree, o Options) (bootSet, error) {
 		b.biosDir = o.BIOSFallback
 	}
 	return b, nil
+}
+
+// hasHiddenEntry tells whether the GRUB image at path knows the hiddenentry
+// command (a distribution patch: openSUSE and Fedora have it, Debian and
+// Ubuntu do not). Module command names are plain strings in an EFI image.
+// Without it the ISO menu leaves out CanvOS' hidden text-mode entry, which
+// such a GRUB reports as an unknown command on every boot.
+func hasHiddenEntry(path string) (bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false, fmt.Errorf("grub efi: %w", err)
+	}
+	return bytes.Contains(b, []byte("hiddenentry\x00")), nil
 }
 
 // bootFile returns the override when set (it must be a readable file), else

@@ -22,7 +22,7 @@ func (s stager) grubConfig(name string) ([]byte, error) {
 	if s.o.Interactive {
 		def = 2
 	}
-	return overlay.RenderISO(name, overlay.ISOGrub{Label: s.o.Label, DefaultEntry: def, Debug: s.o.Debug})
+	return overlay.RenderISO(name, overlay.ISOGrub{Label: s.o.Label, DefaultEntry: def, Debug: s.o.Debug, HiddenEntry: s.in.boot.hiddenEntry})
 }
 
 func (s stager) render(isoPath, tmpl string) error {
