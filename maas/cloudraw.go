@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"dagger/canvos/outfile"
@@ -107,7 +108,8 @@ func CloudImageName(dir string) string {
 	if get("VARIANT") == "standard" && get("SOFTWARE_VERSION_PREFIX") != "" && get("SOFTWARE_VERSION") != "" {
 		fields = append(fields, get("SOFTWARE_VERSION_PREFIX")+get("SOFTWARE_VERSION"))
 	}
-	return strings.Join(fields, "-")
+	// Fields a kairos-release lacks are left out, not joined as "--".
+	return strings.Join(slices.DeleteFunc(fields, func(f string) bool { return f == "" }), "-")
 }
 
 // envFile parses KEY=value lines (values optionally quoted).

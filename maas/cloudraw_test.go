@@ -169,6 +169,8 @@ func TestCloudImageName(t *testing.T) {
 		"kairos-opensuse-15.6-standard-arm64-rpi4-v3.4.2-k3sv1.32.3+k3s1": "KAIROS_FLAVOR=opensuse\nKAIROS_FLAVOR_RELEASE=15.6\nKAIROS_VARIANT=standard\n" +
 			"KAIROS_TARGETARCH=arm64\nKAIROS_MODEL=rpi4\nKAIROS_VERSION=v3.4.2\nKAIROS_SOFTWARE_VERSION_PREFIX=k3s\nKAIROS_SOFTWARE_VERSION=v1.32.3+k3s1\n",
 		"kairos-ubuntu-22.04-standard-amd64-generic-v3.2.0": "FLAVOR=ubuntu\nFLAVOR_RELEASE=22.04\nVARIANT=standard\nARCH=amd64\nMODEL=generic\nVERSION=v3.2.0\n",
+		// The engine run's stand-in release names only a version.
+		"kairos-v0.0.0-standin": "KAIROS_NAME=\"kairos-core-standin\"\nKAIROS_VERSION=\"v0.0.0-standin\"\n",
 	} {
 		dir := t.TempDir()
 		put(t, dir, "etc/kairos-release", []byte(release), 0o644)

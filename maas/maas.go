@@ -53,8 +53,8 @@ type maasInputs struct {
 	kairos  map[string]*gpt.Partition // efi, oem, recovery of the Kairos raw disk
 	diskID  string                    // the Kairos raw disk's GUID, which stands for its content
 	rootfs  tree
-	has     map[string]bool   // which of ubuntuAdds (and their directories) the Ubuntu rootfs has, "/etc"
-	cloud   cloudRoot // with UbuntuCloudImage
+	has     map[string]bool // which of ubuntuAdds (and their directories) the Ubuntu rootfs has, "/etc"
+	cloud   cloudRoot       // with UbuntuCloudImage
 	content contentSet
 }
 
