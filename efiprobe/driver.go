@@ -43,15 +43,15 @@ func driverStub() []byte {
 	le.PutUint16(coff[16:], optSize)
 	le.PutUint16(coff[18:], pe.IMAGE_FILE_EXECUTABLE_IMAGE|pe.IMAGE_FILE_LARGE_ADDRESS_AWARE)
 	opt := coff[20:]
-	le.PutUint16(opt[0:], 0x20b)              // PE32+
-	le.PutUint32(opt[4:], fileAlign)          // SizeOfCode
-	le.PutUint32(opt[16:], textRVA)           // AddressOfEntryPoint
-	le.PutUint32(opt[20:], textRVA)           // BaseOfCode
-	le.PutUint64(opt[24:], imageBase)         // ImageBase
-	le.PutUint32(opt[32:], sectionAlign)      // SectionAlignment
-	le.PutUint32(opt[36:], fileAlign)         // FileAlignment
-	le.PutUint32(opt[56:], 2*sectionAlign)    // SizeOfImage: headers + .text
-	le.PutUint32(opt[60:], fileAlign)         // SizeOfHeaders
+	le.PutUint16(opt[0:], 0x20b)           // PE32+
+	le.PutUint32(opt[4:], fileAlign)       // SizeOfCode
+	le.PutUint32(opt[16:], textRVA)        // AddressOfEntryPoint
+	le.PutUint32(opt[20:], textRVA)        // BaseOfCode
+	le.PutUint64(opt[24:], imageBase)      // ImageBase
+	le.PutUint32(opt[32:], sectionAlign)   // SectionAlignment
+	le.PutUint32(opt[36:], fileAlign)      // FileAlignment
+	le.PutUint32(opt[56:], 2*sectionAlign) // SizeOfImage: headers + .text
+	le.PutUint32(opt[60:], fileAlign)      // SizeOfHeaders
 	le.PutUint16(opt[68:], subsystemBootDriver)
 	le.PutUint64(opt[72:], 0x100000) // SizeOfStackReserve
 	le.PutUint64(opt[80:], 0x1000)   // SizeOfStackCommit
