@@ -186,3 +186,18 @@ func Script(maxSize, imgSize int) string {
 	}
 	return strings.Join(lines, "\r\n") + "\r\n"
 }
+
+// Beyond lists how an ESP of espSize bytes whose largest file has largest
+// bytes goes beyond what a probe built with maxSize and imgSize (MiB, 0:
+// not probed) can vouch for: firmware that passed the probe loaded that
+// much, and nothing is known of more.
+func Beyond(espSize, largest int64, maxSize, imgSize int) []string {
+	var out []string
+	if imgSize > 0 && espSize > int64(imgSize)*mib {
+		out = append(out, fmt.Sprintf("the ESP is %d MiB, larger than the %d MiB ESP of the size probe (EFI_IMG_SIZE)", (espSize+mib-1)/mib, imgSize))
+	}
+	if maxSize > 0 && largest > int64(maxSize)*mib {
+		out = append(out, fmt.Sprintf("its largest file is %d MiB, larger than the %d MiB image of the size probe (EFI_MAX_SIZE)", (largest+mib-1)/mib, maxSize))
+	}
+	return out
+}

@@ -138,3 +138,15 @@ func TestProbeBootsUnderOVMF(t *testing.T) {
 	big, _ := build(t, 300, 320)
 	require.Equal(t, efiprobe.Fail+":", bootProbe(t, big, 256))
 }
+
+func TestBeyond(t *testing.T) {
+	const mib = 1 << 20
+	require.Empty(t, efiprobe.Beyond(2200*mib, 2048*mib, 2048, 2200), "exactly what was probed")
+	require.Empty(t, efiprobe.Beyond(5000*mib, 4000*mib, 0, 0), "no probe, no warning")
+	got := efiprobe.Beyond(2201*mib, 2049*mib, 2048, 2200)
+	require.Len(t, got, 2)
+	require.Contains(t, got[0], "2201 MiB")
+	require.Contains(t, got[0], "EFI_IMG_SIZE")
+	require.Contains(t, got[1], "2049 MiB")
+	require.Contains(t, got[1], "EFI_MAX_SIZE")
+}
