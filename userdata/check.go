@@ -46,10 +46,14 @@ func (f Finding) String() string {
 type Report []Finding
 
 // Errors are the findings the installer would fail on.
-func (r Report) Errors() Report { return slices.DeleteFunc(slices.Clone(r), func(f Finding) bool { return f.Warning }) }
+func (r Report) Errors() Report {
+	return slices.DeleteFunc(slices.Clone(r), func(f Finding) bool { return f.Warning })
+}
 
 // Warnings are the hints.
-func (r Report) Warnings() Report { return slices.DeleteFunc(slices.Clone(r), func(f Finding) bool { return !f.Warning }) }
+func (r Report) Warnings() Report {
+	return slices.DeleteFunc(slices.Clone(r), func(f Finding) bool { return !f.Warning })
+}
 
 // Err is nil without errors, else an input error for param listing them.
 func (r Report) Err(param string) error {

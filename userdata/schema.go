@@ -41,8 +41,8 @@ var (
 )
 
 func mapping(fields map[string]*field) *field { return &field{kind: kMap, fields: fields} }
-func listOf(f *field) *field                 { return &field{kind: kList, elem: f} }
-func oneOf(values ...string) *field          { return &field{kind: kString, values: values} }
+func listOf(f *field) *field                  { return &field{kind: kList, elem: f} }
+func oneOf(values ...string) *field           { return &field{kind: kString, values: values} }
 
 var registry = mapping(map[string]*field{
 	"domain": str, "username": str, "password": str, "repositoryName": str,
