@@ -89,6 +89,9 @@ func (m *Canvos) BuildAll(
 	if err != nil {
 		return nil, err
 	}
+	if err := m.validateShippedUserData(ctx, b.cfg, nil, true); err != nil {
+		return nil, err
+	}
 	images, err := m.providers(ctx, b)
 	if err != nil {
 		return nil, err

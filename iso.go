@@ -97,6 +97,9 @@ func (m *Canvos) Iso(
 	if err != nil {
 		return nil, err
 	}
+	if err := m.validateShippedUserData(ctx, cfg, userData, rootfs == nil); err != nil {
+		return nil, err
+	}
 	if isoName == "" {
 		isoName = cfg.Plan().ISOName
 	}

@@ -70,6 +70,9 @@ func (m *Canvos) UkiIso(
 	if err != nil {
 		return nil, err
 	}
+	if err := m.validateShippedUserData(ctx, cfg, userData, rootfs == nil && rootfsImage == nil); err != nil {
+		return nil, err
+	}
 	in := isoInputs{
 		payload: payload{userData: userData, content: content, clusterConfig: clusterConfig, edgeConfig: edgeConfig, localUI: localUi},
 		name:    isoName, overlay: overlay, epoch: sourceDateEpoch, efiSizes: [2]int{cfg.EFIMaxSize, cfg.EFIImgSize},
