@@ -9,8 +9,8 @@ import (
 	"dagger/canvos/internal/dagger"
 )
 
-// IsoEfiSizeCheck builds the EFI size probe (CanvOS +iso-efi-size-check):
-// an ISO whose EFI_IMG_SIZE MiB FAT ESP boots the UEFI shell, which has the
+// IsoEfiSizeCheck builds the EFI size probe of CanvOS' iso-efi-size-check
+// target: an ISO whose EFI_IMG_SIZE MiB FAT ESP boots the UEFI shell, which has the
 // firmware load an EFI_MAX_SIZE MiB EFI image from it and prints
 // "efi-size-check: PASS" or "efi-size-check: FAIL" on the console. Boot it
 // on the target hardware before trusting a UKI of that size to it (Secure

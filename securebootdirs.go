@@ -20,13 +20,16 @@ func (m *Canvos) SecureBootDirs(
 	// +ignore=["private-keys"]
 	dir *dagger.Directory,
 ) (*dagger.Directory, error) {
+	cfg, err := m.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if dir == nil {
-		var err error
 		if dir, err = m.contextDir(ctx, "secure-boot"); err != nil {
 			return nil, fmt.Errorf("secure-boot-dirs: build context: %w", err)
 		}
 	}
-	ctr := m.worker()
+	ctr := m.worker(cfg.Arch)
 	if dir != nil {
 		ctr = ctr.WithDirectory("/out/secure-boot", dir)
 	}

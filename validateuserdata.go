@@ -15,8 +15,8 @@ import (
 // +validate-user-data chmods and runs it there).
 const paletteEdgeCLI = "/usr/local/bin/palette-edge-cli"
 
-// ValidateUserData checks user-data like CanvOS +validate-user-data:
-// palette-edge-cli validate -f from CLI_IMAGE
+// ValidateUserData checks user-data like CanvOS' validate-user-data target
+// does, with palette-edge-cli validate -f from CLI_IMAGE
 // ($SPECTRO_PUB_REPO/edge/palette-edge-cli[-fips]-$ARCH:$PE_VERSION), after
 // this module's own offline checks (the ones every verb runs: #cloud-config,
 // YAML, stylus keys and types, unknown keys, the admin-user hint). Fails on
