@@ -11,7 +11,9 @@ package userdata
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -75,9 +77,14 @@ func Check(b []byte) Report {
 	if strings.TrimSpace(first) != Header {
 		c.err(1, "", fmt.Sprintf("first line must be %q", Header))
 	}
+	if i := strings.IndexByte(string(b), 0); i >= 0 {
+		c.err(strings.Count(string(b[:i]), "\n")+1, "", "not valid YAML: a NUL byte")
+		return c.out
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		c.err(0, "", "not valid YAML: "+yamlMessage(err, b))
+		line, msg := yamlError(err, b)
+		c.err(line, "", msg)
 		return c.out
 	}
 	if len(doc.Content) == 0 {
@@ -95,14 +102,22 @@ func Check(b []byte) Report {
 	return c.out
 }
 
-// yamlMessage is the parser's message without its "yaml: " prefix, with a
-// hint for the commonest cause of "cannot start any token".
-func yamlMessage(err error, b []byte) string {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if strings.Contains(msg, "cannot start any token") && strings.Contains(string(b), "\n\t") {
+// yamlLine finds the line number in a YAML parser message; the rest of the
+// message may quote the document (anchors, tags), so only the line is kept.
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// yamlError is the line of a parser error and our message for it, with a
+// hint when a tab indents a line (the commonest cause).
+func yamlError(err error, b []byte) (int, string) {
+	line := 0
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	msg := "not valid YAML"
+	if strings.Contains(string(b), "\n\t") {
 		msg += " (a tab indents a line: YAML indents with spaces)"
 	}
-	return msg
+	return line, msg
 }
 
 type checker struct{ out Report }

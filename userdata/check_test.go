@@ -65,7 +65,9 @@ func TestCanvOSReadmeExample(t *testing.T) {
 func TestErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ in, want string }{
 		"no header":       {"stylus: {}\n", `line 1: first line must be "#cloud-config"`},
-		"not YAML":        {"#cloud-config\nstylus: [\n", "not valid YAML: "},
+		"not YAML":        {"#cloud-config\nstylus: [\n", "line 2: not valid YAML"},
+		"NUL byte":        {"#cloud-config\nstylus: {}\n\x00\n", "line 3: not valid YAML: a NUL byte"},
+		"anchor":          {"#cloud-config\nstylus: *s3cr3t\n", "not valid YAML"},
 		"tab indent":      {"#cloud-config\nstylus:\n\tdebug: true\n", "a tab indents a line"},
 		"a list":          {"#cloud-config\n- a\n", "line 2: not a YAML mapping"},
 		"duplicate":       {"#cloud-config\nstylus: {}\ninstall: {}\nstylus: {}\n", "line 4: stylus: given twice (also on line 2)"},
@@ -143,10 +145,15 @@ func TestNoValueInMessages(t *testing.T) {
 		"#cloud-config\nstylus:\n  managementMode: " + secret + "\n",
 		"#cloud-config\nstylus:\n  registryCredentials:\n    password: " + secret + "\n    password: " + secret + "\n",
 		"#cloud-config\nstylus:\n  site:\n    edgeHostToken: " + secret + "\n   bad: [\n",
+		"#cloud-config\nstylus:\n  site: *" + secret + "\n",
 		secret + "\nstylus: {}\n",
 	} {
 		r := userdata.Check([]byte(in))
 		require.NotEmpty(t, r.Errors(), "%q", in)
 		require.NotContains(t, r.Err("--user-data").Error(), secret)
+	}
+	// Tags are kept out of warnings too.
+	for _, f := range userdata.Check([]byte("#cloud-config\nstylus: !" + secret + " {}\nx: !!" + secret + " 1\n")) {
+		require.NotContains(t, f.String(), secret)
 	}
 }
