@@ -1,10 +1,13 @@
 package userdata
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"dagger/canvos/suggest"
 )
 
 // usersHint warns when no user of the admin group is created and
@@ -83,36 +86,5 @@ func lookup(n *yaml.Node, keys ...string) *yaml.Node {
 // nearest is the known key closest to key: the same but for case, else
 // within a third of its length in edits; "" when none is that close.
 func nearest(key string, fields map[string]*field) string {
-	best, bestD := "", len(key)/3+1
-	for k := range fields {
-		if strings.EqualFold(k, key) {
-			return k
-		}
-		if d := distance(strings.ToLower(key), strings.ToLower(k)); d < bestD || (d == bestD && best != "" && k < best) {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein edit distance of a and b (bytes). Hand-written:
-// a dozen lines, and no kept library offers it.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return suggest.Nearest(key, slices.Collect(maps.Keys(fields)), len(key)/3)
 }
