@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -9,11 +10,15 @@ import (
 	"dagger/canvos/config"
 	"dagger/canvos/internal/dagger"
 	"dagger/canvos/userdata"
+	"dagger/canvos/usererr"
 )
 
 // paletteEdgeCLI is where CLI_IMAGE carries the validator (CanvOS
 // +validate-user-data chmods and runs it there).
 const paletteEdgeCLI = "/usr/local/bin/palette-edge-cli"
+
+// maxUserData bounds the user-data read into the module.
+const maxUserData = 1 << 20
 
 // ValidateUserData checks user-data like CanvOS' validate-user-data target
 // does, with palette-edge-cli validate -f from CLI_IMAGE
@@ -58,6 +63,10 @@ func (m *Canvos) WithoutPaletteEdgeCli() *Canvos {
 func (m *Canvos) validateUserData(ctx context.Context, cfg config.Config, f *dagger.File) (string, error) {
 	if f == nil {
 		return "", nil
+	}
+	// Read into the module only what a user-data can be (CanvOS' are a few KiB).
+	if size, err := f.Size(ctx); err != nil || size > maxUserData {
+		return "", cmp.Or(err, usererr.New("user-data", fmt.Sprintf("%d bytes", size), fmt.Sprintf("at most %d bytes", maxUserData)))
 	}
 	b, err := f.Contents(ctx)
 	if err != nil {

@@ -79,7 +79,8 @@ func TestProbeISOLayout(t *testing.T) {
 	script.Env = env
 	out, err = script.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	require.Contains(t, string(out), `load \PROBE.EFI`)
+	require.Contains(t, string(out), `set -v probe fs%i:\PROBE.EFI`)
+	require.Contains(t, string(out), "load %probe%")
 
 	sum, err := os.ReadFile(isoPath + ".sha256")
 	require.NoError(t, err)

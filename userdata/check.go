@@ -70,6 +70,11 @@ func (r Report) Err(param string) error {
 	return usererr.Newf(param, "%s", strings.Join(lines, "; "))
 }
 
+// FileErr is Err for the file path given by flag: "flag: path: …".
+func (r Report) FileErr(flag, path string) error {
+	return r.Err(flag + ": " + path)
+}
+
 // Check checks user-data b.
 func Check(b []byte) Report {
 	c := &checker{}

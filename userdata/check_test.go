@@ -157,3 +157,9 @@ func TestNoValueInMessages(t *testing.T) {
 		require.NotContains(t, f.String(), secret)
 	}
 }
+
+func TestFileErr(t *testing.T) {
+	r := userdata.Check([]byte("stylus: {}\n"))
+	require.EqualError(t, r.FileErr("--user-data", "/x/ud"), `--user-data: /x/ud: line 1: first line must be "#cloud-config"`)
+	require.NoError(t, userdata.Check([]byte("#cloud-config\n")).FileErr("--user-data", "/x/ud"))
+}

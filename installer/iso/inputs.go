@@ -193,7 +193,7 @@ func readUserData(p, isoPath string, printf func(string, ...any)) ([]byte, error
 		return nil, usererr.Newf("--user-data", "%v", err)
 	}
 	r := userdata.Check(b)
-	if err := r.Err("--user-data " + p); err != nil {
+	if err := r.FileErr("--user-data", p); err != nil {
 		return nil, err
 	}
 	for _, w := range r.Warnings() {
