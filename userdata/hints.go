@@ -13,7 +13,8 @@ import (
 // usersHint warns when no user of the admin group is created and
 // install.nousers is not set: kairos-agent 3.3 and later refuses to install
 // such a config (CheckConfigForUsers) unless the image carries
-// /etc/kairos/.nousers, which CanvOS' overlay ships.
+// /etc/kairos/.nousers, which CanvOS' overlay and ours ship; the host then
+// has no admin login of its own.
 func (c *checker) usersHint(root *yaml.Node) {
 	if b := lookup(root, "install", "nousers"); b != nil && b.Tag == "!!bool" && b.Value == "true" {
 		return
@@ -35,8 +36,8 @@ func (c *checker) usersHint(root *yaml.Node) {
 		return
 	}
 	c.warn(0, "", "no user in the admin group (stages.<stage>.users or users) and install.nousers is not true: "+
-		"kairos-agent 3.3+ refuses to install unless the image has /etc/kairos/.nousers (CanvOS' overlay ships it); "+
-		"without such a user only Palette's access (stylus.site.users, Local UI) reaches the host")
+		"kairos-agent 3.3+ installs it only because the image has /etc/kairos/.nousers (CanvOS' overlay and ours ship it), "+
+		"and the host gets no admin login besides Palette's (stylus.site.users, Local UI)")
 }
 
 // isAdmin tells a user entry whose groups or primary group is admin.
