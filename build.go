@@ -89,6 +89,9 @@ func (m *Canvos) BuildAll(
 	if err != nil {
 		return nil, err
 	}
+	if err := m.validateShippedUserData(ctx, b.cfg, nil, true); err != nil {
+		return nil, err
+	}
 	images, err := m.providers(ctx, b)
 	if err != nil {
 		return nil, err
@@ -109,7 +112,8 @@ func (m *Canvos) BuildAll(
 		return nil, err
 	}
 	iso := isoInputs{payload: found, name: b.names.ISOName,
-		forceInteractive: b.cfg.ForceInteractiveInstall, debug: b.cfg.Debug, arch: b.cfg.Arch}
+		forceInteractive: b.cfg.ForceInteractiveInstall, debug: b.cfg.Debug, arch: b.cfg.Arch,
+		efiSizes: [2]int{b.cfg.EFIMaxSize, b.cfg.EFIImgSize}}
 	var out *dagger.Directory
 	if b.cfg.IsUKI { // CanvOS +iso builds +build-uki-iso then
 		if out, err = m.ukiISO(ctx, iso, ukiInputs{rootfs: inst.Rootfs()}); err != nil {

@@ -19,6 +19,7 @@ type isoInputs struct {
 	partitionTable   PartitionTable // empty: the CLI's default (gpt)
 	arch             config.Arch    // ARCH: amd64 or arm64 (UEFI only)
 	epoch            int
+	efiSizes         [2]int // EFI_MAX_SIZE, EFI_IMG_SIZE (MiB): uki-iso warns about a larger ESP
 }
 
 // Compression is the squashfs compression of the ISO's rootfs.
@@ -94,6 +95,9 @@ func (m *Canvos) Iso(
 ) (*dagger.Directory, error) {
 	cfg, err := m.resolve(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.validateShippedUserData(ctx, cfg, userData, rootfs == nil); err != nil {
 		return nil, err
 	}
 	if isoName == "" {

@@ -49,6 +49,8 @@ type Canvos struct {
 	RegistryUsername string
 	// +private
 	RegistryPassword *dagger.Secret
+	// +private
+	NoPaletteEdgeCli bool
 }
 
 // Override is one CanvOS parameter set from a function argument.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 
 	"dagger/canvos/config"
 	"dagger/canvos/internal/dagger"
@@ -69,9 +70,12 @@ func (m *Canvos) UkiIso(
 	if err != nil {
 		return nil, err
 	}
+	if err := m.validateShippedUserData(ctx, cfg, userData, rootfs == nil && rootfsImage == nil); err != nil {
+		return nil, err
+	}
 	in := isoInputs{
 		payload: payload{userData: userData, content: content, clusterConfig: clusterConfig, edgeConfig: edgeConfig, localUI: localUi},
-		name:    isoName, overlay: overlay, epoch: sourceDateEpoch,
+		name:    isoName, overlay: overlay, epoch: sourceDateEpoch, efiSizes: [2]int{cfg.EFIMaxSize, cfg.EFIImgSize},
 	}
 	if in.name == "" {
 		in.name = cfg.Plan().ISOName
@@ -107,6 +111,9 @@ func (m *Canvos) ukiISO(ctx context.Context, in isoInputs, u ukiInputs) (*dagger
 		WithMountedFile("/in/luet", luet)
 	args = append(append([]string{"canvos", "uki-iso"}, args...), "--out", "/out/"+in.name+".iso", "--scratch", "/scratch",
 		"--stylus-image", "/in/stylus-image.tar", "--luet", "/in/luet")
+	if in.efiSizes[0] > 0 {
+		args = append(args, "--efi-max-size", strconv.Itoa(in.efiSizes[0]), "--efi-img-size", strconv.Itoa(in.efiSizes[1]))
+	}
 	ctr, args = mountPayload(ctr, args, in.payload, in.overlay)
 	return ctr.WithExec(args).Directory("/out"), nil
 }

@@ -12,7 +12,7 @@ var workerSources = []string{
 	"go.mod", "go.sum",
 	"cmd/canvos/*.go", "config/**", "overlay/**", "base/**", "imageplan/**", "provider/**",
 	"installer/**", "uki/**", "secureboot/**", "initrd/**", "maas/**", "oci/**",
-	"run/**", "outfile/**", "usererr/**", "awsimage/**", "stylus/**", "rootfs/**",
+	"run/**", "outfile/**", "usererr/**", "awsimage/**", "stylus/**", "rootfs/**", "efiprobe/**", "userdata/**", "suggest/**",
 }
 
 // workerBinary builds the static canvos CLI from this module's source with

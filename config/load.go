@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
+	"dagger/canvos/suggest"
 	"dagger/canvos/usererr"
 )
 
@@ -201,42 +202,9 @@ func expandDefault(def string, final map[string]string) string {
 // Keys far longer than any parameter name get no suggestion (and no
 // quadratic edit-distance work).
 func didYouMean(key string) string {
-	if len(key) > 64 {
-		return ""
-	}
-	best, bestD := "", len(key)/2+1
-	names := make([]string, 0, len(lookup))
-	for n := range lookup {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if d := levenshtein(strings.ToUpper(key), strings.ToUpper(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
+	best := suggest.Nearest(key, slices.Collect(maps.Keys(lookup)), len(key)/2)
 	if best == "" {
 		return ""
 	}
 	return "; did you mean " + best + "?"
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

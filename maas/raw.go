@@ -18,6 +18,7 @@ import (
 	"dagger/canvos/overlay"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/run"
+	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
 )
 
@@ -92,8 +93,12 @@ func (o RawOptions) validate() (rawInputs, error) {
 	if len(bytes.TrimSpace(in.userData)) == 0 {
 		in.userData = []byte("#cloud-config\n")
 	}
-	if !bytes.HasPrefix(in.userData, []byte("#cloud-config")) {
-		return in, usererr.New("--user-data", firstLine(in.userData), "a cloud-config starting with #cloud-config")
+	r := userdata.Check(in.userData)
+	if err := r.Err("--user-data"); err != nil {
+		return in, err
+	}
+	for _, w := range r.Warnings() {
+		o.withDefaults().Printf("user-data: warning: %s", w)
 	}
 	in.tree, err = scanTree(o.Rootfs)
 	return in, err
@@ -343,9 +348,4 @@ func osReleaseID(t *rootfs.Tree) string {
 		}
 	}
 	return ""
-}
-
-func firstLine(b []byte) string {
-	line, _, _ := bytes.Cut(b, []byte("\n"))
-	return string(line)
 }

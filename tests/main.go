@@ -4,7 +4,8 @@
 // checks cover the wiring: configuration loading in the engine, key
 // generation, an ISO and a cloud image from a small rootfs built in a
 // container, provider images pushed to a registry service inside the engine,
-// and aws-cloud-image in dry-run mode.
+// aws-cloud-image in dry-run mode, the offline user-data checks, the EFI
+// size probe ISO and the secure-boot/ layout.
 package main
 
 import (
@@ -197,6 +198,70 @@ echo ok`, "sh", ref}).
 	}
 	if !strings.Contains(out, providerTag) || !strings.HasSuffix(strings.TrimSpace(out), "ok") {
 		return fmt.Errorf("unexpected output: wanted tag %q and ok, got %q", providerTag, out)
+	}
+	return nil
+}
+
+// ValidateUserData checks that the offline user-data checks run in the
+// engine: a good file passes, a mistyped one fails before anything is built.
+// palette-edge-cli is not run: the test engine has no CLI_IMAGE.
+// +check
+func (t *Tests) ValidateUserData(ctx context.Context) error {
+	offline := func(body string) (string, error) {
+		f := dag.Directory().WithNewFile("user-data", "#cloud-config\ninstall:\n  nousers: true\n"+body).File("user-data")
+		return canvos().WithoutPaletteEdgeCli().ValidateUserData(ctx, dagger.CanvosValidateUserDataOpts{UserData: f})
+	}
+	out, err := offline("stylus:\n  site:\n    paletteEndpont: api.example.com\n")
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(out, "did you mean paletteEndpoint?") {
+		return fmt.Errorf("unexpected output: wanted the nearest key in:\n%s", out)
+	}
+	if _, err := offline("stylus:\n  site:\n    edgeHostToken: [t]\n"); err == nil || !strings.Contains(err.Error(), "stylus.site.edgeHostToken: must be a string") {
+		return fmt.Errorf("unexpected output: wanted the type error, got %v", err)
+	}
+	return nil
+}
+
+// IsoEfiSizeCheck builds a small probe ISO and checks its UEFI El Torito
+// image and checksum with xorriso and sha256sum.
+// +check
+func (t *Tests) IsoEfiSizeCheck(ctx context.Context) error {
+	probe := canvos().IsoEfiSizeCheck(dagger.CanvosIsoEfiSizeCheckOpts{MaxSize: 16, ImgSize: 40})
+	out, err := dag.Container().From(debianImage).
+		WithExec(aptInstall("xorriso")).
+		WithMountedDirectory("/iso", probe).
+		WithWorkdir("/iso").
+		WithExec([]string{"sh", "-c", `set -eu
+sha256sum -c efi-size-check.iso.sha256
+xorriso -indev efi-size-check.iso -report_el_torito plain 2>&1`}).
+		Stdout(ctx)
+	if err != nil {
+		return err
+	}
+	for _, want := range []string{"efi-size-check.iso: OK", "UEFI"} {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
+		}
+	}
+	return nil
+}
+
+// SecureBootDirs checks the layout and modes of a new key tree.
+// +check
+func (t *Tests) SecureBootDirs(ctx context.Context) error {
+	tree := canvos().SecureBootDirs(dagger.CanvosSecureBootDirsOpts{Dir: dag.Directory().WithNewFile("public-keys/db.pem", "cert")})
+	out, err := dag.Container().From(debianImage).
+		WithMountedDirectory("/sb", tree).
+		WithExec([]string{"sh", "-c", "cd /sb && stat -c '%n %a' enrollment exported-keys private-keys public-keys && cat public-keys/db.pem"}).
+		Stdout(ctx)
+	if err != nil {
+		return err
+	}
+	want := "enrollment 755\nexported-keys 700\nprivate-keys 700\npublic-keys 755\ncert"
+	if strings.TrimSpace(out) != want {
+		return fmt.Errorf("unexpected output: wanted %q, got %q", want, out)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 type debSet struct {
 	cache string                                                           // directory name under os.TempDir()
 	arch  string                                                           // dpkg architecture
+	suite string                                                           // Debian suite other than the host's (e.g. trixie); "" for the host's sources
 	pkgs  func(apt func(args ...string) ([]byte, error)) ([]string, error) // names to download
 	ready func(root string) error                                          // nil when root holds what the tests need
 }
@@ -42,8 +43,14 @@ func (s debSet) fetch() (string, error) {
 	if s.ready(root) == nil {
 		return root, nil
 	}
+	if s.suite != "" {
+		line := "deb http://deb.debian.org/debian " + s.suite + " main\n"
+		if err := os.WriteFile(filepath.Join(cache, "sources.list"), []byte(line), 0o644); err != nil {
+			return "", err
+		}
+	}
 	apt := s.apt(cache)
-	if s.arch != hostArch {
+	if s.ownLists() {
 		if _, err := apt("apt-get", "update"); err != nil {
 			return "", err
 		}
@@ -79,17 +86,23 @@ func (s debSet) fetch() (string, error) {
 // (GOARCH and dpkg agree on amd64 and arm64).
 const hostArch = runtime.GOARCH
 
+// ownLists tells a set whose package index is not the host's.
+func (s debSet) ownLists() bool { return s.arch != hostArch || s.suite != "" }
+
 // apt returns a runner of apt-get/apt-cache in cache/debs. Another
-// architecture than the host's reads its own package index kept in cache,
-// so the host's lists are never touched.
+// architecture or suite than the host's reads its own package index kept in
+// cache, so the host's lists are never touched.
 func (s debSet) apt(cache string) func(tool string, args ...string) ([]byte, error) {
 	var opts []string
-	if s.arch != hostArch {
+	if s.ownLists() {
 		opts = []string{"-q",
 			"-o", "Dir::State::Lists=" + filepath.Join(cache, "lists"),
 			"-o", "Dir::Cache=" + filepath.Join(cache, "apt"),
 			"-o", "APT::Architecture=" + s.arch, "-o", "APT::Architectures::=" + s.arch,
 			"-o", "APT::Sandbox::User=root"}
+	}
+	if s.suite != "" {
+		opts = append(opts, "-o", "Dir::Etc::SourceList="+filepath.Join(cache, "sources.list"), "-o", "Dir::Etc::SourceParts=/dev/null")
 	}
 	return func(tool string, args ...string) ([]byte, error) {
 		c := exec.Command(tool, append(opts, args...)...)

@@ -107,13 +107,22 @@ func espImageCmds(dir, img string, entries []fatEntry, volID string, epoch int64
 	return cmds
 }
 
-// WriteESPImage writes a FAT image of the ESP tree dir to img. epoch
-// (SOURCE_DATE_EPOCH) stamps every FAT time; the volume serial comes from
-// the content, so the same tree gives the same image.
+// WriteESPImage writes a FAT image of the ESP tree dir to img, sized to
+// its files. epoch (SOURCE_DATE_EPOCH) stamps every FAT time; the volume
+// serial comes from the content, so the same tree gives the same image.
 func WriteESPImage(ctx context.Context, dir, img string, epoch int64) error {
+	return WriteESPImageSize(ctx, dir, img, 0, epoch)
+}
+
+// WriteESPImageSize is WriteESPImage with an image of size bytes (whole
+// MiB); 0 sizes it to the files.
+func WriteESPImageSize(ctx context.Context, dir, img string, size, epoch int64) error {
 	entries, err := walkESP(dir)
 	if err != nil {
 		return fmt.Errorf("esp image: %w", err)
+	}
+	if size == 0 {
+		size = espImageSize(entries)
 	}
 	volID, err := espVolumeID(dir, entries)
 	if err != nil {
@@ -124,7 +133,7 @@ func WriteESPImage(ctx context.Context, dir, img string, epoch int64) error {
 		return fmt.Errorf("esp image: %w", err)
 	}
 	defer f.Abort()
-	if err := f.Truncate(espImageSize(entries)); err != nil {
+	if err := f.Truncate(size); err != nil {
 		return fmt.Errorf("esp image: %w", err)
 	}
 	for _, c := range espImageCmds(dir, f.Name(), entries, volID, epoch) {

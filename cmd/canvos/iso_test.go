@@ -62,7 +62,7 @@ func TestISOCommandInputErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--rootfs", root}, "--rootfs/--out"},
-		{[]string{"--rootfs", root, "--user-data", notCloud}, `--user-data: ` + notCloud + `: first line must be "#cloud-config"`},
+		{[]string{"--rootfs", root, "--user-data", notCloud}, `--user-data: ` + notCloud + `: line 1: first line must be "#cloud-config"`},
 		{[]string{"--rootfs", root, "--compression", "brotli"}, `--compression: invalid value "brotli"`},
 		{[]string{"--rootfs", root, "--partition-table", "apm"}, `--partition-table: invalid value "apm"; allowed: gpt, mbr`},
 		{[]string{"--rootfs", root, "--arch", "riscv64"}, `--arch: invalid value "riscv64"; allowed: amd64, arm64`},

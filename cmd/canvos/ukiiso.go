@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
+	"io/fs"
 	"os"
 	"path/filepath"
 
+	"dagger/canvos/efiprobe"
 	"dagger/canvos/installer/iso"
 	"dagger/canvos/uki"
 	"dagger/canvos/usererr"
@@ -31,6 +33,9 @@ func runUKIISO(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&u.Stylus.Luet, "luet", "", "luet binary (SPECTRO_THIRD_PARTY_IMAGE /binaries/luet/latest/<BIN_TYPE>/<arch>/luet) → /luet, which unpacks stylus-image.tar")
 	fs.StringVar(&u.Label, "label", iso.UKILabel, "ISO volume label")
 	fs.StringVar(&u.ScratchDir, "scratch", "", "scratch directory (default: the system temp dir)")
+	var probed probedSizes
+	fs.IntVar(&probed.maxSize, "efi-max-size", 0, "EFI_MAX_SIZE (MiB) the target passed iso-efi-size-check with: warn about a larger ESP file (0: no check)")
+	fs.IntVar(&probed.imgSize, "efi-img-size", 0, "EFI_IMG_SIZE (MiB) of that probe: warn about a larger ESP (0: no check)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,6 +53,7 @@ func runUKIISO(ctx context.Context, e *env, args []string) error {
 		if *f.rootfs != "" || *f.initrd != "" || *f.keys != "" || len(f.cmdlines) > 0 {
 			return usererr.New("--esp-img", u.ESPImage, "either --esp-img or --rootfs/--initrd with --keys (and --cmdline), not both")
 		}
+		probed.warn(e, u.ESPImage, "")
 		return buildUKIISO(ctx, e, u)
 	}
 	o, closeInputs, err := f.options(e)
@@ -71,7 +77,38 @@ func runUKIISO(ctx context.Context, e *env, args []string) error {
 	if err := uki.WriteESPImage(ctx, dir, u.ESPImage, epoch); err != nil {
 		return err
 	}
+	probed.warn(e, u.ESPImage, dir)
 	return buildUKIISO(ctx, e, u)
+}
+
+// probedSizes are the sizes a target's firmware passed the EFI size probe
+// with (iso-efi-size-check); zero when not given.
+type probedSizes struct{ maxSize, imgSize int }
+
+// warn prints what of the ESP image img (and its tree dir, "" when only the
+// image is known) goes beyond the probe. A warning, not an error: the probe
+// is a hardware fact the build cannot check.
+func (p probedSizes) warn(e *env, img, dir string) {
+	if p.maxSize == 0 && p.imgSize == 0 {
+		return
+	}
+	var size, largest int64
+	if fi, err := os.Stat(img); err == nil {
+		size = fi.Size()
+	}
+	if dir != "" {
+		filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				if fi, err := d.Info(); err == nil {
+					largest = max(largest, fi.Size())
+				}
+			}
+			return nil
+		})
+	}
+	for _, w := range efiprobe.Beyond(size, largest, p.maxSize, p.imgSize) {
+		e.printf("uki-iso: warning: %s; the target may not boot it (run iso-efi-size-check with the larger sizes)", w)
+	}
 }
 
 func buildUKIISO(ctx context.Context, e *env, u iso.UKIOptions) error {

@@ -125,3 +125,27 @@ func TestUKIISOStylusFiles(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stderr, "warning: no --stylus-image/--luet: nodes installed from this ISO get no stylus agent")
 }
+
+// TestUKIISOWarnsBeyondProbe: an ESP larger than the size probe a target
+// passed (--efi-img-size) and a UKI larger than its image (--efi-max-size)
+// are warned about; the ISO is still built.
+func TestUKIISOWarnsBeyondProbe(t *testing.T) {
+	t.Parallel()
+	testutil.RequireTool(t, "mkfs.fat", "mcopy", "mmd", "mdir")
+	testutil.RequireFile(t, defaultStub)
+	testutil.RequireFile(t, defaultSDBoot)
+	keys, kernel, _ := ukiInputs(t)
+	initrd := filepath.Join(t.TempDir(), "initrd") // 2 MiB: the UKI outgrows a 1 MiB probe
+	require.NoError(t, os.WriteFile(initrd, bytes.Repeat([]byte("initrd"), 2<<20/6+1), 0o644))
+	args := []string{"uki-iso", "--kernel", kernel, "--initrd", initrd, "--keys", keys, "--cmdline", "console=ttyS0",
+		"--scratch", t.TempDir(), "--out", filepath.Join(t.TempDir(), "uki.iso")}
+	code, stderr := canvos(t, append(args, "--efi-max-size", "1", "--efi-img-size", "1")...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "uki-iso: warning: the ESP is")
+	require.Contains(t, stderr, "uki-iso: warning: its largest file is")
+
+	code, stderr = canvos(t, append(args, "--efi-max-size", "2048", "--efi-img-size", "2200")...)
+	require.Equal(t, 0, code, stderr)
+	require.NotContains(t, stderr, "EFI_IMG_SIZE")
+	require.NotContains(t, stderr, "EFI_MAX_SIZE")
+}

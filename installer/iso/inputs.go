@@ -1,7 +1,6 @@
 package iso
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,27 +14,27 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"dagger/canvos/rootfs"
+	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
 )
 
 // ISO paths of the Kairos live layout (what AuroraBoot writes and the Kairos
 // initramfs and CanvOS' grub.cfg read) and of CanvOS' payload (canvos.md §12).
 const (
-	isoKernel        = "boot/kernel"
-	isoInitrd        = "boot/initrd"
-	isoSquashfs      = "rootfs.squashfs"
-	isoGrubCfg       = "boot/grub2/grub.cfg"
-	isoGrubStubDeb   = "boot/grub/grub.cfg"
-	isoGrubStubEFI   = "EFI/BOOT/grub.cfg"
-	isoBIOSImage     = "boot/grub2/i386-pc/eltorito.img"
-	isoESP           = "boot/efiboot.img"
-	isoBootCatalog   = "boot/boot.catalog"
-	isoContentDir    = "opt/spectrocloud/content"
-	isoSPC           = "opt/spectrocloud/clusterconfig/spc.tgz"
-	isoEdgeConfig    = ".edge_custom_config.yaml"
-	defaultUserData  = "config.yaml"
-	localUIDest      = "opt/spectrocloud"
-	cloudConfigMagic = "#cloud-config"
+	isoKernel       = "boot/kernel"
+	isoInitrd       = "boot/initrd"
+	isoSquashfs     = "rootfs.squashfs"
+	isoGrubCfg      = "boot/grub2/grub.cfg"
+	isoGrubStubDeb  = "boot/grub/grub.cfg"
+	isoGrubStubEFI  = "EFI/BOOT/grub.cfg"
+	isoBIOSImage    = "boot/grub2/i386-pc/eltorito.img"
+	isoESP          = "boot/efiboot.img"
+	isoBootCatalog  = "boot/boot.catalog"
+	isoContentDir   = "opt/spectrocloud/content"
+	isoSPC          = "opt/spectrocloud/clusterconfig/spc.tgz"
+	isoEdgeConfig   = ".edge_custom_config.yaml"
+	defaultUserData = "config.yaml"
+	localUIDest     = "opt/spectrocloud"
 )
 
 var isoGrubStubs = []string{isoGrubStubDeb, isoGrubStubEFI}
@@ -110,7 +109,7 @@ func checkTree(o Options, in inputs) (inputs, error) {
 // ISO, which puts it in the ISO tree).
 func checkPayload(o Options, in inputs) (inputs, error) {
 	var err error
-	if in.userData, err = readUserData(o.UserData, o.UserDataPath); err != nil {
+	if in.userData, err = readUserData(o.UserData, o.UserDataPath, o.printf); err != nil {
 		return in, err
 	}
 	if in.content, err = contentBundles(o.ContentDir); err != nil {
@@ -180,9 +179,9 @@ func readable(flag, p string) error {
 	return nil
 }
 
-// readUserData checks user-data the way the Kairos installer will read it:
-// a "#cloud-config" header and a YAML mapping.
-func readUserData(p, isoPath string) ([]byte, error) {
+// readUserData reads user-data and checks it with userdata.Check, the check
+// every verb shares; its warnings go to printf.
+func readUserData(p, isoPath string, printf func(string, ...any)) ([]byte, error) {
 	if p == "" {
 		return nil, nil
 	}
@@ -193,12 +192,12 @@ func readUserData(p, isoPath string) ([]byte, error) {
 	if err != nil {
 		return nil, usererr.Newf("--user-data", "%v", err)
 	}
-	first, _, _ := bytes.Cut(b, []byte("\n"))
-	if strings.TrimSpace(string(first)) != cloudConfigMagic {
-		return nil, usererr.Newf("--user-data", "%s: first line must be %q", p, cloudConfigMagic)
+	r := userdata.Check(b)
+	if err := r.FileErr("--user-data", p); err != nil {
+		return nil, err
 	}
-	if err := yamlMapping(b); err != nil {
-		return nil, usererr.Newf("--user-data", "%s: %v", p, err)
+	for _, w := range r.Warnings() {
+		printf("user-data: warning: %s", w)
 	}
 	return b, nil
 }
