@@ -63,6 +63,13 @@ func Images(c config.Config, cacheDir string) []Image {
 		// stand-in made here).
 		{Ref: p.StylusPackage, Tree: files(stylusFiles)},
 		{Ref: p.ExtCertImage, Tree: extCert},
+		// palette-edge-cli validate -f FILE, as validate-user-data runs it.
+		{Ref: p.CLIImage, Tree: func(ctx context.Context, dir string) error {
+			if err := busybox(ctx, dir); err != nil {
+				return err
+			}
+			return files(map[string]string{"usr/local/bin/palette-edge-cli": paletteEdgeCLI})(ctx, dir)
+		}},
 	}
 	return imgs
 }
@@ -120,6 +127,15 @@ func luet(ctx context.Context, dir, arch string) error {
 	}
 	return nil
 }
+
+// paletteEdgeCLI stands in for `palette-edge-cli validate -f FILE`: it
+// refuses a file that does not start with #cloud-config, so a test sees
+// its verdict reach the build.
+const paletteEdgeCLI = `#!/bin/sh
+[ "$1 $2" = "validate -f" ] || { echo "palette-edge-cli stand-in: unexpected: $*" >&2; exit 2; }
+head -n 1 "$3" | grep -q '^#cloud-config' || { echo "palette-edge-cli stand-in: $3: not a #cloud-config" >&2; exit 1; }
+echo "palette-edge-cli stand-in: $3 is valid"
+`
 
 // stylusFiles are the stylus framework paths the installer and provider
 // plans copy (docs/provider.md, steps 4).

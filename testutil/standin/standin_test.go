@@ -16,7 +16,7 @@ import (
 )
 
 func TestScriptsPassShellcheck(t *testing.T) {
-	testutil.ShellCheck(t, map[string]string{"dracut": dracutStub})
+	testutil.ShellCheck(t, map[string]string{"dracut": dracutStub, "palette-edge-cli": paletteEdgeCLI})
 }
 
 // TestLuetStandinRecordsTheCall runs the luet stand-in as the payload step
@@ -62,6 +62,7 @@ func TestImagesFollowThePlan(t *testing.T) {
 		p.AgentProvider:   {"usr/local/system/providers/agent-provider-k3s"},
 		p.ThirdPartyImage: {"binaries/etcdctl/latest/palette/amd64/etcdctl", "binaries/luet/latest/palette/amd64/luet"},
 		p.ExtCertImage:    {"palette-sysext-cert.pem"},
+		p.CLIImage:        {"usr/local/bin/palette-edge-cli", "bin/sh"},
 	}
 	seen := map[string]bool{}
 	for _, img := range Images(cfg, t.TempDir()) {
@@ -86,7 +87,7 @@ func TestImagesFollowThePlan(t *testing.T) {
 			require.True(t, names[p], "%s: no %s in %v", img.Ref, p, names)
 		}
 	}
-	for _, ref := range []string{p.BaseImage, p.StylusFramework, p.AgentProvider, p.ThirdPartyImage, p.AlpineImage, p.StylusPackage, p.ExtCertImage} {
+	for _, ref := range []string{p.BaseImage, p.StylusFramework, p.AgentProvider, p.ThirdPartyImage, p.AlpineImage, p.StylusPackage, p.ExtCertImage, p.CLIImage} {
 		require.True(t, seen[ref], "no stand-in for %s", ref)
 	}
 }
