@@ -411,3 +411,28 @@ func TestSemverLess(t *testing.T) {
 	}
 	require.False(t, semverLess("v1.0.0", "v1.0.0"))
 }
+
+// TestCommittedStateIsWhatDevelopLeaves: `dagger develop` on v0.21.9
+// rewrites dagger.json without the default "source": "." and adds to
+// .gitattributes every path the Go SDK generates (core/sdk/go_sdk.go,
+// VCSGeneratedPaths), and the generated files must be git-ignored — so
+// after it, git status shows nothing to commit, in this module and in tests/.
+func TestCommittedStateIsWhatDevelopLeaves(t *testing.T) {
+	for _, dir := range []string{".", "tests"} {
+		data, err := os.ReadFile(filepath.Join(dir, "dagger.json"))
+		require.NoError(t, err)
+		var cfg map[string]any
+		require.NoError(t, json.Unmarshal(data, &cfg))
+		require.NotEqual(t, ".", cfg["source"], "%s/dagger.json: develop drops the default source", dir)
+		attrs, err := os.ReadFile(filepath.Join(dir, ".gitattributes"))
+		require.NoError(t, err, "%s: develop writes .gitattributes", dir)
+		ignore, err := os.ReadFile(filepath.Join(dir, ".gitignore"))
+		require.NoError(t, err)
+		for _, p := range []string{"dagger.gen.go", "internal/dagger/**", "internal/telemetry/**"} {
+			require.Contains(t, string(attrs), "/"+p+" linguist-generated", "%s/.gitattributes", dir)
+		}
+		for _, p := range []string{"/dagger.gen.go", "/internal/dagger/"} {
+			require.Contains(t, string(ignore), p, "%s/.gitignore must ignore the generated code", dir)
+		}
+	}
+}
