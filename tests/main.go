@@ -176,7 +176,9 @@ func (t *Tests) ProviderRegistry(ctx context.Context) error {
 	}
 	ctr := images[0].Container()
 	registry := dag.Container().From(registryImage).WithExposedPort(5000).AsService()
-	ref := "registry:5000/ubuntu:" + providerTag
+	// "localhost" is a plain-HTTP registry to the engine (a service named
+	// otherwise needs engine.json "http": true for its name).
+	ref := "localhost:5000/ubuntu:" + providerTag
 	if _, err := ctr.Publish(ctx, ref, dagger.ContainerPublishOpts{RegistryService: registry}); err != nil {
 		return err
 	}
@@ -191,7 +193,7 @@ for p in etc/spectro-sysext/k8s-and-agent-provider-bundled usr/bin/etcdctl etc/k
 done
 if grep -q ' etc/ssh/ssh_host_' /tmp/listing; then echo "ssh host keys left"; exit 1; fi
 grep -q ' system/providers/agent-provider-' /tmp/listing || { echo "no agent provider in /system/providers"; exit 1; }
-echo ok`, "sh", ref}).
+echo ok`, "sh", "registry:5000/ubuntu:"+providerTag}).
 		Stdout(ctx)
 	if err != nil {
 		return err
