@@ -40,7 +40,7 @@ func base(ctx context.Context, dir, cacheDir string) error {
 			return err
 		}
 	}
-	return files(map[string]string{
+	if err := files(map[string]string{
 		"usr/sbin/dracut":        dracutStub,
 		"etc/kairos-release":     "KAIROS_NAME=\"kairos-core-standin\"\nKAIROS_VERSION=\"v0.0.0-standin\"\n",
 		"etc/canvos-marker":      Marker + "\n",
@@ -48,7 +48,25 @@ func base(ctx context.Context, dir, cacheDir string) error {
 		"etc/cos/bootargs.cfg":   "set baseCmd=\"console=ttyS0\"\n",
 		"system/oem/.standin":    "",
 		"etc/apt/apt.conf.d/99x": "Acquire::Retries \"3\";\n",
-	})(ctx, dir)
+	})(ctx, dir); err != nil {
+		return err
+	}
+	return kairosBoot(ctx, dir)
+}
+
+// kairosBoot gives the base what a Kairos image has in /boot whatever the
+// build does next (the UKI path packs it as it is): /boot/vmlinuz linked to
+// the kernel and /boot/initrd written by the dracut stand-in.
+func kairosBoot(ctx context.Context, dir string) error {
+	kernels, err := filepath.Glob(filepath.Join(dir, "boot/vmlinuz-*"))
+	if err != nil || len(kernels) != 1 {
+		return fmt.Errorf("base: want one kernel in /boot, have %v", kernels)
+	}
+	kver := strings.TrimPrefix(filepath.Base(kernels[0]), "vmlinuz-")
+	if err := os.Symlink(filepath.Base(kernels[0]), filepath.Join(dir, "boot/vmlinuz")); err != nil {
+		return err
+	}
+	return run(ctx, "chroot", dir, "/usr/sbin/dracut", "-f", "/boot/initrd", kver)
 }
 
 // metaPackage installs an empty package named pkg into root, so the
