@@ -193,7 +193,7 @@ for p in etc/spectro-sysext/k8s-and-agent-provider-bundled usr/bin/etcdctl etc/k
 done
 if grep -q ' etc/ssh/ssh_host_' /tmp/listing; then echo "ssh host keys left"; exit 1; fi
 grep -q ' system/providers/agent-provider-' /tmp/listing || { echo "no agent provider in /system/providers"; exit 1; }
-echo ok`, "sh", "registry:5000/ubuntu:"+providerTag}).
+echo ok`, "sh", "registry:5000/ubuntu:" + providerTag}).
 		Stdout(ctx)
 	if err != nil {
 		return err
