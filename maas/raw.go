@@ -18,6 +18,7 @@ import (
 	"dagger/canvos/overlay"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/run"
+	"dagger/canvos/scratch"
 	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
 )
@@ -90,7 +91,7 @@ func (o RawOptions) validate() (rawInputs, error) {
 	}
 	in.vendor = osReleaseID(t)
 	in.userData = o.UserData
-	if len(bytes.TrimSpace(in.userData)) == 0 {
+	if len(in.userData) == 0 {
 		in.userData = []byte("#cloud-config\n")
 	}
 	r := userdata.Check(in.userData)
@@ -163,7 +164,7 @@ func (o RawOptions) build(ctx context.Context, in rawInputs, content contentSet)
 	o = o.withDefaults()
 	parts := [][]byte{[]byte("kairos-raw"), in.tree.digest[:], in.userData, []byte(strconv.FormatInt(o.Epoch, 10))}
 	s := newSeed(append(parts, content.seedParts()...)...)
-	stage, err := os.MkdirTemp(o.ScratchDir, "canvos-raw-")
+	stage, err := scratch.Dir(o.ScratchDir, "raw")
 	if err != nil {
 		return fmt.Errorf("raw: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"dagger/canvos/scratch"
 )
 
 // File is an artifact being written. It is an *os.File (so it supports
@@ -27,7 +29,7 @@ func Create(path string, perm os.FileMode) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, scratch.Pattern(base))
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}

@@ -22,8 +22,8 @@ func runInitrd(_ context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usererr.New("--out", "", "the initrd file to write")
+	if err := outfile.Check("--out", *out, outfile.Input{Flag: "--rootfs", Path: *rootfs}); err != nil {
+		return err
 	}
 	o, err := initrdOptions(e, *rootfs, *comp)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"dagger/canvos/outfile"
 	"dagger/canvos/uki"
-	"dagger/canvos/usererr"
 )
 
 func init() {
@@ -21,8 +20,9 @@ func runSign(_ context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usererr.New("--out", "", "the signed file to write")
+	if err := outfile.Check("--out", *out, outfile.Input{Flag: "--in", Path: *in}, outfile.Input{Flag: "--key", Path: *sf.key},
+		outfile.Input{Flag: "--cert", Path: *sf.cert}); err != nil {
+		return err
 	}
 	signer, err := sf.load()
 	if err != nil {

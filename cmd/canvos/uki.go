@@ -48,8 +48,10 @@ func runUKI(_ context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usererr.New("--out", "", "the UKI file to write")
+	if err := outfile.Check("--out", *out, outfile.Input{Flag: "--kernel", Path: *kernel}, outfile.Input{Flag: "--initrd", Path: *initrd},
+		outfile.Input{Flag: "--stub", Path: *stub}, outfile.Input{Flag: "--os-release", Path: *osRelease}, outfile.Input{Flag: "--key", Path: *sf.key},
+		outfile.Input{Flag: "--cert", Path: *sf.cert}, outfile.Input{Flag: "--pcr-key", Path: *pcrKey}); err != nil {
+		return err
 	}
 	if *cmdline == "" {
 		return usererr.New("--cmdline", "", "a kernel command line")

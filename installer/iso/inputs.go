@@ -1,7 +1,6 @@
 package iso
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,8 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
+	"dagger/canvos/cloudconfig"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
@@ -121,7 +119,7 @@ func checkPayload(o Options, in inputs) (inputs, error) {
 		}
 	}
 	if o.EdgeConfig != "" {
-		if err := yamlFile("--edge-config", o.EdgeConfig); err != nil {
+		if _, err := cloudconfig.ReadYAML("--edge-config", o.EdgeConfig); err != nil {
 			return in, err
 		}
 	}
@@ -200,28 +198,6 @@ func readUserData(p, isoPath string, printf func(string, ...any)) ([]byte, error
 		printf("user-data: warning: %s", w)
 	}
 	return b, nil
-}
-
-func yamlFile(flag, p string) error {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return usererr.Newf(flag, "%v", err)
-	}
-	if err := yamlMapping(b); err != nil {
-		return usererr.Newf(flag, "%s: %v", p, err)
-	}
-	return nil
-}
-
-func yamlMapping(b []byte) error {
-	var v any
-	if err := yaml.Unmarshal(b, &v); err != nil {
-		return fmt.Errorf("not valid YAML: %w", err)
-	}
-	if _, ok := v.(map[string]any); !ok && v != nil {
-		return errors.New("not a YAML mapping")
-	}
-	return nil
 }
 
 // contentBundles lists the content bundles (CanvOS: content-*/*.zst). Anything
