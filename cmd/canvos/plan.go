@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"dagger/canvos/config"
-	"dagger/canvos/usererr"
+	"dagger/canvos/inputfile"
 )
 
 func init() {
@@ -63,8 +63,8 @@ func loadConfig(e *env, argFile string, sets []config.Override) (config.Config, 
 	var opts []config.Option
 	if argFile != "" {
 		var err error
-		if data, err = os.ReadFile(argFile); err != nil {
-			return config.Config{}, usererr.Newf("--arg-file", "%v", err)
+		if data, err = inputfile.Read("--arg-file", argFile, inputfile.ArgFileLimit); err != nil {
+			return config.Config{}, err
 		}
 		matrix := filepath.Join(filepath.Dir(argFile), "k8s_version.json")
 		switch m, err := os.ReadFile(matrix); {
