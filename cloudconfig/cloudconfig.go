@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -34,8 +35,10 @@ func Read(flag, path string) ([]byte, error) {
 
 // Check checks user-data bytes; its error says which rule failed.
 func Check(b []byte) error {
+	// The Kairos agent's HasValidHeader: the first line, trailing white
+	// space trimmed (a CRLF file), is the header; leading space is not.
 	first, _, _ := bytes.Cut(b, []byte("\n"))
-	if strings.TrimSpace(string(first)) != Magic {
+	if strings.TrimRightFunc(string(first), unicode.IsSpace) != Magic {
 		return fmt.Errorf("first line must be %q", Magic)
 	}
 	return mapping(b)

@@ -18,6 +18,7 @@ func TestRead(t *testing.T) {
 		"ok":             {"#cloud-config\nstylus:\n  site: {}\n", ""},
 		"header only":    {"#cloud-config\n", ""},
 		"crlf":           {"#cloud-config\r\nstylus: {}\r\n", ""},
+		"leading space":  {" #cloud-config\n", `first line must be "#cloud-config"`},
 		"token file":     {"ghp_SECRETTOKEN0123456789\n", `first line must be "#cloud-config"`},
 		"empty":          {"", `first line must be "#cloud-config"`},
 		"malformed yaml": {"#cloud-config\nstylus: [SECRET\n", "not valid YAML (error at line"},
@@ -75,7 +76,7 @@ func FuzzCheck(f *testing.F) {
 				require.NotContains(t, err.Error(), "SECRET")
 				continue
 			}
-			require.True(t, strings.HasPrefix(strings.TrimLeft(string(b), " \t"), Magic), "accepted without the header: %q", b)
+			require.True(t, strings.HasPrefix(string(b), Magic), "accepted without the header: %q", b)
 			var v any
 			require.NoError(t, yaml.Unmarshal(b, &v))
 			if v != nil {

@@ -16,7 +16,9 @@ import (
 
 	"dagger/canvos/config"
 	"dagger/canvos/initrd"
+	"dagger/canvos/outfile"
 	"dagger/canvos/rootfs"
+	"dagger/canvos/scratch"
 	"dagger/canvos/secureboot"
 	"dagger/canvos/uki"
 	"dagger/canvos/usererr"
@@ -92,27 +94,42 @@ func runUKIESP(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if *f.outImg != "" {
+		if err := outfile.Check("--out-img", *f.outImg, outfile.Input{Flag: "--rootfs", Path: *f.rootfs}, outfile.Input{Flag: "--keys", Path: *f.keys}); err != nil {
+			return err
+		}
+	}
 	epoch, err := espEpoch(*f.rootfs)
 	if err != nil {
 		return err
 	}
-	dir := *f.outDir
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "canvos-esp-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
+	// The tree is staged beside --out-dir (or in the temp dir for an image
+	// only) and appears under its name only when complete.
+	stageAt := *f.outDir
+	if stageAt == "" {
+		stageAt = filepath.Join(os.TempDir(), "esp")
 	}
-	if err := f.writeESP(e, o, dir); err != nil {
+	tree, err := outfile.CreateDir(stageAt, 0o755)
+	if err != nil {
+		return err
+	}
+	defer tree.Abort()
+	if err := f.writeESP(e, o, tree.Path); err != nil {
 		return err
 	}
 	if *f.outImg != "" {
-		if err := uki.WriteESPImage(ctx, dir, *f.outImg, epoch); err != nil {
+		if err := uki.WriteESPImage(ctx, tree.Path, *f.outImg, epoch); err != nil {
 			return err
 		}
 		e.printf("uki-esp: wrote %s", *f.outImg)
 	}
-	return nil
+	if *f.outDir == "" {
+		return nil
+	}
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return tree.Commit()
 }
 
 // writeESP writes the ESP tree of validated options o into dir, packing the
@@ -214,7 +231,7 @@ func packInitrd(e *env, rootfs, comp string) (sectionFile, error) {
 	if err != nil {
 		return sectionFile{}, err
 	}
-	f, err := os.CreateTemp("", "canvos-initrd-")
+	f, err := os.CreateTemp("", scratch.Pattern("initrd"))
 	if err != nil {
 		return sectionFile{}, err
 	}
@@ -232,12 +249,15 @@ func packInitrd(e *env, rootfs, comp string) (sectionFile, error) {
 	return sectionFile{File: f, SectionReader: io.NewSectionReader(f, 0, st.Size())}, nil
 }
 
-// emptyDir accepts a missing or empty directory and creates it.
+// emptyDir accepts a missing or empty directory whose parent exists.
 func emptyDir(flag, dir string) error {
+	if fi, err := os.Stat(filepath.Dir(filepath.Clean(dir))); err != nil || !fi.IsDir() {
+		return usererr.New(flag, dir, "a new or empty directory in an existing one")
+	}
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return os.MkdirAll(dir, 0o755)
+		return nil
 	case err != nil:
 		return inputErr(flag, dir, err)
 	case len(entries) > 0:
