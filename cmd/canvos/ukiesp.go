@@ -84,11 +84,6 @@ func runUKIESP(ctx context.Context, e *env, args []string) error {
 	if *f.outDir == "" && *f.outImg == "" {
 		return usererr.New("--out-dir/--out-img", "", "at least one output")
 	}
-	o, closeInputs, err := f.options(e)
-	if err != nil {
-		return err
-	}
-	defer closeInputs()
 	if *f.outDir != "" {
 		if err := emptyDir("--out-dir", *f.outDir); err != nil {
 			return err
@@ -99,6 +94,11 @@ func runUKIESP(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	o, closeInputs, err := f.options(e)
+	if err != nil {
+		return err
+	}
+	defer closeInputs()
 	epoch, err := espEpoch(*f.rootfs)
 	if err != nil {
 		return err
