@@ -14,6 +14,7 @@ import (
 
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
+	"dagger/canvos/efiimage"
 	"dagger/canvos/outfile"
 	"dagger/canvos/overlay"
 	"dagger/canvos/rootfs"
@@ -88,6 +89,14 @@ func (o RawOptions) validate() (rawInputs, error) {
 	defer t.Close()
 	if err := in.readBoot(t); err != nil {
 		return in, err
+	}
+	for name, b := range map[string][]byte{"shim": in.shim, "GRUB": in.grub} {
+		if b == nil {
+			continue
+		}
+		if err := efiimage.Check(bytes.NewReader(b), efiimage.AMD64); err != nil {
+			return in, usererr.Newf("--rootfs", "%s: the %s EFI binary: %v", t.Dir(), name, err)
+		}
 	}
 	in.vendor = osReleaseID(t)
 	in.userData = o.UserData

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"dagger/canvos/secureboot/sbtest"
 )
 
 // snapshot is every file under dir with its mode, size, mtime and digest.
@@ -72,6 +74,9 @@ func TestBadInputsRefusedUpFront(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(openKeys, "private-keys"), 0o700))
 	require.NoError(t, os.Chmod(filepath.Join(openKeys, "private-keys"), 0o777)) // past the umask
 
+	keys := sbtest.Dir(t)
+	signKey, signCert := filepath.Join(keys, "private-keys/db.key"), filepath.Join(keys, "public-keys/db.pem")
+
 	outDir := t.TempDir()
 	out := func(name string) string { return filepath.Join(outDir, name) }
 	epoch := []string{"SOURCE_DATE_EPOCH=1700000000"}
@@ -108,6 +113,8 @@ func TestBadInputsRefusedUpFront(t *testing.T) {
 			[]string{"--out: " + userData + " is also the --user-data input"}},
 		{"uki output is its kernel", nil, []string{"uki", "--out", kernel, "--kernel", kernel, "--cmdline", "x"}, "",
 			[]string{"--out: " + kernel + " is also the --kernel input"}},
+		{"sign a non-PE file", nil, []string{"sign", "--in", kernel, "--out", out("k.signed"), "--key", signKey, "--cert", signCert}, out("k.signed"),
+			[]string{"--in: " + kernel, "not a PE/COFF image"}},
 		{"sign in place", nil, []string{"sign", "--in", efi, "--out", efi}, "",
 			[]string{"--out: " + efi + " is also the --in input"}},
 		{"raw into its rootfs", epoch, []string{"raw", "--rootfs", rootfs, "--out", filepath.Join(rootfs, "k.raw")}, filepath.Join(rootfs, "k.raw"),

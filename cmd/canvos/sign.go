@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"debug/pe"
 	"io"
 
 	"dagger/canvos/outfile"
 	"dagger/canvos/uki"
+	"dagger/canvos/usererr"
 )
 
 func init() {
@@ -33,6 +35,9 @@ func runSign(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
+	if _, err := pe.NewFile(f.SectionReader); err != nil {
+		return usererr.Newf("--in", "%s: not a PE/COFF image (an EFI binary): %v", *in, err)
+	}
 	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return uki.Sign(f.SectionReader, w, signer) }); err != nil {
 		return err
 	}

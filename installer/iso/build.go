@@ -11,8 +11,8 @@ import (
 	"dagger/canvos/overlay"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/run"
-	"dagger/canvos/usererr"
 	"dagger/canvos/scratch"
+	"dagger/canvos/usererr"
 )
 
 // maxISOFile is the largest file ISO 9660 holds in one extent; go-diskfs

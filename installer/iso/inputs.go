@@ -98,6 +98,9 @@ func checkTree(o Options, in inputs) (inputs, error) {
 	if in.boot, err = findBoot(in.tree, o); err != nil {
 		return in, err
 	}
+	if err := checkEFI(o, in.boot); err != nil {
+		return in, err
+	}
 	return checkPayload(o, in)
 }
 

@@ -2,25 +2,30 @@ package iso
 
 import (
 	"context"
+	"debug/pe"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"dagger/canvos/efiimage"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/usererr"
 )
 
 // minimalRootfs has what check needs: a kernel, an initrd and the Debian
-// boot files (contents do not matter before anything is built).
+// boot files (stand-in EFI applications: check reads only their headers).
 func minimalRootfs(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
-	for _, p := range []string{"boot/vmlinuz-6.1", "boot/initrd", "usr/lib/shim/shimx64.efi.signed",
-		"usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"} {
+	for _, p := range []string{"boot/vmlinuz-6.1", "boot/initrd"} {
 		write(t, filepath.Join(root, p), "x")
+	}
+	for _, p := range []string{"usr/lib/shim/shimx64.efi.signed", "usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"} {
+		write(t, filepath.Join(root, p), string(efiimage.Minimal(efiimage.AMD64, pe.IMAGE_SUBSYSTEM_EFI_APPLICATION)))
 	}
 	require.NoError(t, os.Symlink("vmlinuz-6.1", filepath.Join(root, "boot/vmlinuz")))
 	return root
@@ -73,6 +78,15 @@ func TestBadInputs(t *testing.T) {
 		{"out not .iso", func(o *Options, _ string) { o.OutPath = filepath.Join(filepath.Dir(o.OutPath), "x.img") }, "--out"},
 		{"out dir missing", func(o *Options, _ string) { o.OutPath = filepath.Join(tmp, "no/such/dir/x.iso") }, "--out"},
 		{"bad shim override", func(o *Options, _ string) { o.Boot.Shim = filepath.Join(tmp, "none.efi") }, "--shim"},
+		{"random bytes as --shim", func(o *Options, _ string) {
+			o.Boot.Shim = write(t, filepath.Join(tmp, "random.efi"), strings.Repeat("\x93\x07", 2048))
+		}, "random.efi: not a PE/COFF image"},
+		{"arm64 GRUB in an amd64 rootfs", func(o *Options, root string) {
+			write(t, filepath.Join(root, "usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"), string(efiimage.Minimal(efiimage.ARM64, pe.IMAGE_SUBSYSTEM_EFI_APPLICATION)))
+		}, "gcdx64.efi.signed: a PE image for AArch64, not x86-64"},
+		{"Windows binary as --mokmanager", func(o *Options, _ string) {
+			o.Boot.MokMgr = write(t, filepath.Join(tmp, "mm.efi"), string(efiimage.Minimal(efiimage.AMD64, pe.IMAGE_SUBSYSTEM_WINDOWS_CUI)))
+		}, "mm.efi: PE subsystem 3, not an EFI application"},
 		{"bad arch", func(o *Options, _ string) { o.Arch = "riscv64" }, `--arch: invalid value "riscv64"; allowed: amd64, arm64`},
 		{"arm64 without arm64 shim", func(o *Options, _ string) { o.Arch = ArchARM64 }, "shimaa64.efi.signed"},
 		{"arm64 with --grub-bios", func(o *Options, root string) {
