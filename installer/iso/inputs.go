@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"dagger/canvos/cloudconfig"
 	"dagger/canvos/rootfs"
@@ -218,6 +220,9 @@ func contentBundles(dir string) ([]string, error) {
 		p := filepath.Join(dir, e.Name())
 		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".zst") {
 			return nil, usererr.New("--content", p, "content bundles only (regular *.zst files)")
+		}
+		if !utf8.ValidString(e.Name()) || strings.ContainsFunc(e.Name(), unicode.IsControl) {
+			return nil, usererr.New("--content", p, "bundle names in UTF-8 without control characters (a newline would split the ISO's and the agent's file lists)")
 		}
 		if err := readable("--content", p); err != nil {
 			return nil, err

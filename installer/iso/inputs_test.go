@@ -1,6 +1,7 @@
 package iso
 
 import (
+	"archive/tar"
 	"context"
 	"debug/pe"
 	"errors"
@@ -66,11 +67,20 @@ func TestBadInputs(t *testing.T) {
 		}, "not valid YAML"},
 		{"user-data a list", func(o *Options, _ string) { o.UserData = write(t, filepath.Join(tmp, "ud3"), "#cloud-config\n- a\n") }, "not a YAML mapping"},
 		{"content with a non-bundle", func(o *Options, _ string) { o.ContentDir = badContent }, "notes.txt"},
+		{"content name with a newline", func(o *Options, _ string) {
+			o.ContentDir = filepath.Dir(write(t, filepath.Join(tmp, "nl", "core\nextra.zst"), "z"))
+		}, `core\nextra.zst`},
+		{"content name not UTF-8", func(o *Options, _ string) {
+			o.ContentDir = filepath.Dir(write(t, filepath.Join(tmp, "latin1", "caf\xe9.zst"), "z"))
+		}, `caf\xe9.zst`},
 		{"edge config not YAML", func(o *Options, _ string) { o.EdgeConfig = write(t, filepath.Join(tmp, "edge"), "a: [\n") }, "--edge-config"},
 		{"missing cluster config", func(o *Options, _ string) { o.ClusterConfig = filepath.Join(tmp, "none.tgz") }, "--cluster-config"},
 		{"local-ui not a tar", func(o *Options, _ string) {
 			o.LocalUI = write(t, filepath.Join(tmp, "ui.tar"), "not a tar at all, just text that is long enough")
 		}, "--local-ui"},
+		{"local-ui hard link out of the archive", func(o *Options, _ string) {
+			o.LocalUI = hardLinkTar(t, filepath.Join(tmp, "hl.tar"), "/etc/shadow")
+		}, `"ui/x" is a hard link to "/etc/shadow", which is no earlier file of the archive`},
 		{"bad label", func(o *Options, _ string) { o.Label = "cos live" }, "--label"},
 		{"bad partition table", func(o *Options, _ string) { o.PartitionTable = "apm" }, "--partition-table"},
 		{"bad compression", func(o *Options, _ string) { o.Compression = "brotli" }, "--compression"},
@@ -169,4 +179,19 @@ func openTree(t *testing.T, dir string) *rootfs.Tree {
 	require.NoError(t, err)
 	t.Cleanup(func() { tr.Close() })
 	return tr
+}
+
+// hardLinkTar writes a tar with one file and a hard link ui/x to target.
+func hardLinkTar(t *testing.T, p, target string) string {
+	t.Helper()
+	f, err := os.Create(p)
+	require.NoError(t, err)
+	tw := tar.NewWriter(f)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "ui/f", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}))
+	_, err = tw.Write([]byte("f"))
+	require.NoError(t, err)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "ui/x", Typeflag: tar.TypeLink, Linkname: target}))
+	require.NoError(t, tw.Close())
+	require.NoError(t, f.Close())
+	return p
 }
