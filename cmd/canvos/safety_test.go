@@ -328,6 +328,7 @@ func TestMemoryBound(t *testing.T) {
 	require.NoError(t, f.Truncate(300_000_000))
 	require.NoError(t, f.Close())
 	rootfs := t.TempDir()
+	timeBin := testutil.RequireTool(t, "time")[0]
 	for _, c := range []struct {
 		args []string
 		want string
@@ -336,9 +337,12 @@ func TestMemoryBound(t *testing.T) {
 		{[]string{"raw", "--rootfs", rootfs, "--out", filepath.Join(dir, "k.raw"), "--user-data", big}, "--user-data: " + big + " is larger than 8 MiB"},
 		{[]string{"iso", "--rootfs", isoRootfs(t), "--out", filepath.Join(dir, "i.iso"), "--user-data", big}, "--user-data: " + big + " is larger than 8 MiB"},
 	} {
-		// A 2 GiB address-space cap: a regression fails here instead of
-		// growing until the machine's OOM killer picks something.
-		cmd := exec.Command("sh", append([]string{"-c", `ulimit -v 2097152 && exec "$0" "$@"`, binary(t)}, c.args...)...)
+		// /usr/bin/time measures: the rusage a Go parent gets back is no
+		// good, as its vfork-style exec counts the parent's own peak. A
+		// 2 GiB address-space cap makes a regression fail here instead of
+		// growing until the OOM killer picks something.
+		report := filepath.Join(t.TempDir(), "time")
+		cmd := exec.Command("sh", append([]string{"-c", `ulimit -v 2097152 && exec /usr/bin/time -v -o "$0" "$@"`, report, timeBin, binary(t)}, c.args...)...)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		cmd.Stdout = io.Discard
@@ -348,8 +352,25 @@ func TestMemoryBound(t *testing.T) {
 		require.Equal(t, exitInput, ee.ExitCode(), stderr.String())
 		require.Contains(t, stderr.String(), c.want)
 		require.Less(t, stderr.Len(), 300, "a short message: %s", stderr.String())
-		maxRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10 // KiB on Linux
+		maxRSS := maxRSSFromTime(t, report)
 		t.Logf("%s: max RSS %d KiB", c.args[0], maxRSS>>10)
 		require.Less(t, maxRSS, int64(100<<20), "%v: max RSS %d bytes", c.args, maxRSS)
 	}
+}
+
+// maxRSSFromTime reads "Maximum resident set size (kbytes)" from a
+// /usr/bin/time -v report, in bytes.
+func maxRSSFromTime(t *testing.T, report string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(report)
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Maximum resident set size (kbytes): "); ok {
+			kib, err := strconv.ParseInt(v, 10, 64)
+			require.NoError(t, err)
+			return kib << 10
+		}
+	}
+	t.Fatalf("no maximum RSS in %s", b)
+	return 0
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"dagger/canvos/inputfile"
 	"dagger/canvos/outfile"
 	"dagger/canvos/secureboot"
 	"dagger/canvos/uki"
@@ -135,16 +136,10 @@ func (s signingFlags) load() (secureboot.Signer, error) {
 	return k, nil
 }
 
-// readInput reads a small input file named by flag.
+// readInput reads a small input file named by flag (keys, certificates,
+// a stub, os-release), within inputfile.SmallLimit.
 func readInput(flag, path string) ([]byte, error) {
-	if path == "" {
-		return nil, usererr.New(flag, "", "a file")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, inputErr(flag, path, err)
-	}
-	return b, nil
+	return inputfile.Read(flag, path, inputfile.SmallLimit)
 }
 
 // sectionFile is an opened input streamed into a UKI.
