@@ -22,16 +22,7 @@ import (
 const Magic = "#cloud-config"
 
 // Read reads the user-data file path given by flag and checks it.
-func Read(flag, path string) ([]byte, error) {
-	b, err := inputfile.Read(flag, path, inputfile.UserDataLimit)
-	if err != nil {
-		return nil, err
-	}
-	if err := Check(b); err != nil {
-		return nil, usererr.Newf(flag, "%s: %v", path, err)
-	}
-	return b, nil
-}
+func Read(flag, path string) ([]byte, error) { return read(flag, path, Check) }
 
 // Check checks user-data bytes; its error says which rule failed.
 func Check(b []byte) error {
@@ -45,12 +36,16 @@ func Check(b []byte) error {
 }
 
 // ReadYAML reads a YAML mapping file (the edge custom config) given by flag.
-func ReadYAML(flag, path string) ([]byte, error) {
+func ReadYAML(flag, path string) ([]byte, error) { return read(flag, path, mapping) }
+
+// read reads path within the user-data limit and applies check, naming the
+// flag and the file in its error.
+func read(flag, path string, check func([]byte) error) ([]byte, error) {
 	b, err := inputfile.Read(flag, path, inputfile.UserDataLimit)
 	if err != nil {
 		return nil, err
 	}
-	if err := mapping(b); err != nil {
+	if err := check(b); err != nil {
 		return nil, usererr.Newf(flag, "%s: %v", path, err)
 	}
 	return b, nil

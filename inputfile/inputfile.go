@@ -30,7 +30,7 @@ func Read(flag, path string, limit int64) ([]byte, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, openErr(flag, err)
+		return nil, OpenErr(flag, err)
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil || fi.IsDir() {
@@ -46,8 +46,9 @@ func Read(flag, path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// openErr is a user error for what the user can fix (a wrong name, a mode).
-func openErr(flag string, err error) error {
+// OpenErr is the error for a failed open of the input given by flag: an
+// input error for what the user can fix (a wrong name, a mode).
+func OpenErr(flag string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return usererr.Newf(flag, "%v", err)
 	}

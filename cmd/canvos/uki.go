@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"time"
 
@@ -157,7 +155,7 @@ func openSection(flag, path string) (sectionFile, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return sectionFile{}, inputErr(flag, path, err)
+		return sectionFile{}, inputfile.OpenErr(flag, err)
 	}
 	return section(flag, path, f)
 }
@@ -170,11 +168,4 @@ func section(flag, name string, f *os.File) (sectionFile, error) {
 		return sectionFile{}, usererr.Newf(flag, "%s: not a non-empty regular file", name)
 	}
 	return sectionFile{File: f, SectionReader: io.NewSectionReader(f, 0, st.Size())}, nil
-}
-
-func inputErr(flag, path string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		return usererr.Newf(flag, "%v", err)
-	}
-	return fmt.Errorf("%s %s: %w", flag, path, err)
 }

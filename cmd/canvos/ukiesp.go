@@ -16,6 +16,7 @@ import (
 
 	"dagger/canvos/config"
 	"dagger/canvos/initrd"
+	"dagger/canvos/inputfile"
 	"dagger/canvos/outfile"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/scratch"
@@ -259,7 +260,7 @@ func emptyDir(flag, dir string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
-		return inputErr(flag, dir, err)
+		return inputfile.OpenErr(flag, err)
 	case len(entries) > 0:
 		return usererr.Newf(flag, "%s is not empty", dir)
 	}
