@@ -5,6 +5,7 @@ import (
 	"debug/pe"
 	"io"
 
+	"dagger/canvos/ctxio"
 	"dagger/canvos/outfile"
 	"dagger/canvos/uki"
 	"dagger/canvos/usererr"
@@ -14,7 +15,7 @@ func init() {
 	register(command{name: "sign", summary: "Authenticode-sign an EFI image (systemd-boot, a UKI) with the db key", run: runSign})
 }
 
-func runSign(_ context.Context, e *env, args []string) error {
+func runSign(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "sign")
 	sf := signFlags(fs)
 	in := fs.String("in", "", "unsigned EFI image (e.g. /usr/lib/systemd/boot/efi/systemd-bootx64.efi)")
@@ -38,7 +39,7 @@ func runSign(_ context.Context, e *env, args []string) error {
 	if _, err := pe.NewFile(f.SectionReader); err != nil {
 		return usererr.Newf("--in", "%s: not a PE/COFF image (an EFI binary): %v", *in, err)
 	}
-	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return uki.Sign(f.SectionReader, w, signer) }); err != nil {
+	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return uki.Sign(f.SectionReader, ctxio.Writer(ctx, w), signer) }); err != nil {
 		return err
 	}
 	e.printf("sign: wrote %s signed by %q", *out, signer.Certificate().Subject.CommonName)

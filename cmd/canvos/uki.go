@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"dagger/canvos/ctxio"
 	"dagger/canvos/inputfile"
 	"dagger/canvos/outfile"
 	"dagger/canvos/secureboot"
@@ -31,7 +32,7 @@ type phases []string
 func (p *phases) String() string     { return fmt.Sprint(*p) }
 func (p *phases) Set(s string) error { *p = append(*p, s); return nil }
 
-func runUKI(_ context.Context, e *env, args []string) error {
+func runUKI(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "uki")
 	kernel := fs.String("kernel", "", "kernel image (vmlinuz): the .linux section")
 	initrd := fs.String("initrd", "", "initrd (see 'canvos initrd'): the .initrd section")
@@ -91,7 +92,7 @@ func runUKI(_ context.Context, e *env, args []string) error {
 	if err := o.Validate(); err != nil { // before writing anything
 		return usererr.Newf("--stub/--kernel/--initrd", "%v", err)
 	}
-	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return uki.Build(w, o) }); err != nil {
+	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return uki.Build(ctxio.Writer(ctx, w), o) }); err != nil {
 		return err
 	}
 	e.printf("uki: wrote %s", *out)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"dagger/canvos/config"
+	"dagger/canvos/ctxio"
 	"dagger/canvos/initrd"
 	"dagger/canvos/inputfile"
 	"dagger/canvos/outfile"
@@ -115,7 +116,7 @@ func runUKIESP(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer tree.Abort()
-	if err := f.writeESP(e, o, tree.Path); err != nil {
+	if err := f.writeESP(ctx, e, o, tree.Path); err != nil {
 		return err
 	}
 	if *f.outImg != "" {
@@ -135,9 +136,9 @@ func runUKIESP(ctx context.Context, e *env, args []string) error {
 
 // writeESP writes the ESP tree of validated options o into dir, packing the
 // initrd from --rootfs first when given.
-func (f *ukiESPFlags) writeESP(e *env, o uki.ESPOptions, dir string) error {
+func (f *ukiESPFlags) writeESP(ctx context.Context, e *env, o uki.ESPOptions, dir string) error {
 	if *f.rootfs != "" {
-		tmp, err := packInitrd(e, *f.rootfs, *f.comp)
+		tmp, err := packInitrd(ctx, e, *f.rootfs, *f.comp)
 		if err != nil {
 			return err
 		}
@@ -227,7 +228,7 @@ func (f *ukiESPFlags) options(e *env) (uki.ESPOptions, func(), error) {
 }
 
 // packInitrd packs rootfs into a temporary initrd file.
-func packInitrd(e *env, rootfs, comp string) (sectionFile, error) {
+func packInitrd(ctx context.Context, e *env, rootfs, comp string) (sectionFile, error) {
 	o, err := initrdOptions(e, rootfs, comp)
 	if err != nil {
 		return sectionFile{}, err
@@ -236,7 +237,7 @@ func packInitrd(e *env, rootfs, comp string) (sectionFile, error) {
 	if err != nil {
 		return sectionFile{}, err
 	}
-	if err := initrd.Write(f, o); err != nil {
+	if err := initrd.Write(ctxio.Writer(ctx, f), o); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return sectionFile{}, err

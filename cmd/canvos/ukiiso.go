@@ -78,7 +78,7 @@ func runUKIISO(ctx context.Context, e *env, args []string) error {
 	}
 	defer os.RemoveAll(work)
 	dir := filepath.Join(work, "esp")
-	if err := f.writeESP(e, o, dir); err != nil {
+	if err := f.writeESP(ctx, e, o, dir); err != nil {
 		return err
 	}
 	u.ESPImage = filepath.Join(work, "esp.img")
