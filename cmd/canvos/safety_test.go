@@ -6,6 +6,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -373,4 +375,44 @@ func maxRSSFromTime(t *testing.T, report string) int64 {
 	}
 	t.Fatalf("no maximum RSS in %s", b)
 	return 0
+}
+
+// TestDirectoryOutputsAllOrNothing: a signal (a context cancelled with the
+// cause main gives it) stops uki-esp and genkey before their directory
+// outputs appear; exit 143, no tree, no empty directories, nothing staged
+// left. The same run without the signal writes the tree.
+func TestDirectoryOutputsAllOrNothing(t *testing.T) {
+	testutil.RequireTool(t, "mkfs.fat", "mcopy", "mmd")
+	testutil.RequireFile(t, defaultStub)
+	testutil.RequireFile(t, defaultSDBoot)
+	keys, kernel, initrd := ukiInputs(t)
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	for name, args := range map[string]func(out string) []string{
+		"uki-esp": func(out string) []string {
+			return []string{"uki-esp", "--kernel", kernel, "--initrd", initrd, "--keys", keys, "--out-dir", out}
+		},
+		"genkey": func(out string) []string { return []string{"genkey", "--org", "o", "--key-size", "2048", "--out", out} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			out := filepath.Join(parent, "tree")
+			ctx, cancel := context.WithCancelCause(context.Background())
+			cancel(interrupted{syscall.SIGTERM})
+			var stdout, stderr bytes.Buffer
+			require.Equal(t, 128+int(syscall.SIGTERM), Main(ctx, args(out), &stdout, &stderr), stderr.String())
+			require.Contains(t, stderr.String(), "interrupted by signal 15")
+			entries, err := os.ReadDir(parent)
+			require.NoError(t, err)
+			require.Empty(t, entries, "a stopped run left something")
+
+			code, stderr2 := canvos(t, args(out)...)
+			require.Equal(t, 0, code, stderr2)
+			entries, err = os.ReadDir(out)
+			require.NoError(t, err)
+			require.NotEmpty(t, entries)
+			entries, err = os.ReadDir(parent)
+			require.NoError(t, err)
+			require.Len(t, entries, 1, "only the tree: no staging left")
+		})
+	}
 }
