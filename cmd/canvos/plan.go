@@ -67,11 +67,14 @@ func loadConfig(e *env, argFile string, sets []config.Override) (config.Config, 
 			return config.Config{}, err
 		}
 		matrix := filepath.Join(filepath.Dir(argFile), "k8s_version.json")
-		switch m, err := os.ReadFile(matrix); {
-		case err == nil:
+		if _, err := os.Stat(matrix); err == nil {
+			m, err := inputfile.Read("--arg-file", matrix, inputfile.SmallLimit)
+			if err != nil {
+				return config.Config{}, err
+			}
 			opts = append(opts, config.WithMatrixFile(matrix, m))
-		case !errors.Is(err, fs.ErrNotExist):
-			return config.Config{}, inputErr("--arg-file", matrix, err)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return config.Config{}, inputfile.OpenErr("--arg-file", err)
 		}
 	}
 	cfg, warnings, err := config.Load(argFile, data, sets, opts...)

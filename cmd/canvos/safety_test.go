@@ -40,8 +40,8 @@ var canvosBin = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
-// binary is the canvos binary built from this package.
-func binary(t *testing.T) string {
+// builtCanvos is the canvos binary built from this package.
+func builtCanvos(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the CLI")
@@ -77,7 +77,7 @@ type child struct {
 
 func startCanvos(t *testing.T, env []string, args ...string) *child {
 	t.Helper()
-	c := &child{cmd: exec.Command(binary(t), args...), lines: make(chan string, 1000)}
+	c := &child{cmd: exec.Command(builtCanvos(t), args...), lines: make(chan string, 1000)}
 	c.cmd.Env = append(append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000"), env...)
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	r, err := c.cmd.StderrPipe()
@@ -344,7 +344,7 @@ func TestMemoryBound(t *testing.T) {
 		// 2 GiB address-space cap makes a regression fail here instead of
 		// growing until the OOM killer picks something.
 		report := filepath.Join(t.TempDir(), "time")
-		cmd := exec.Command("sh", append([]string{"-c", `ulimit -v 2097152 && exec /usr/bin/time -v -o "$0" "$@"`, report, timeBin, binary(t)}, c.args...)...)
+		cmd := exec.Command("sh", append([]string{"-c", `ulimit -v 2097152 && exec /usr/bin/time -v -o "$0" "$@"`, report, timeBin, builtCanvos(t)}, c.args...)...)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		cmd.Stdout = io.Discard

@@ -347,7 +347,7 @@ func parseCertPEM(name string, b []byte) (*x509.Certificate, error) {
 func rootfsSection(flag, root string, p rootfs.Path) (sectionFile, error) {
 	t, err := rootfs.Open(root)
 	if err != nil {
-		return sectionFile{}, inputErr(flag, root, err)
+		return sectionFile{}, inputfile.OpenErr(flag, err)
 	}
 	defer t.Close()
 	f, err := t.Open(p)
@@ -361,7 +361,7 @@ func rootfsSection(flag, root string, p rootfs.Path) (sectionFile, error) {
 func rootfsOSRelease(root string) ([]byte, error) {
 	t, err := rootfs.Open(root)
 	if err != nil {
-		return nil, inputErr("--rootfs", root, err)
+		return nil, inputfile.OpenErr("--rootfs", err)
 	}
 	defer t.Close()
 	p, ok := t.First(rootfs.OSRelease)
