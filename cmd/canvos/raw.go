@@ -4,9 +4,10 @@ import (
 	"context"
 	"path/filepath"
 
-	"dagger/canvos/cloudconfig"
+	"dagger/canvos/inputfile"
 	"dagger/canvos/maas"
 	"dagger/canvos/outfile"
+	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
 )
 
@@ -31,8 +32,13 @@ func runRaw(ctx context.Context, e *env, args []string) error {
 	}
 	o := maas.RawOptions{Rootfs: *rootfs, Out: *out, Printf: e.printf}
 	if *userData != "" {
-		b, err := cloudconfig.Read("--user-data", *userData)
+		b, err := inputfile.Read("--user-data", *userData, inputfile.UserDataLimit)
 		if err != nil {
+			return err
+		}
+		// Refused here, naming the file, before the rootfs is read; maas
+		// checks again and prints the warnings.
+		if err := userdata.Check(b).FileErr("--user-data", *userData); err != nil {
 			return err
 		}
 		o.UserData = b

@@ -12,7 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"dagger/canvos/cloudconfig"
+	"dagger/canvos/inputfile"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
@@ -124,8 +124,12 @@ func checkPayload(o Options, in inputs) (inputs, error) {
 		}
 	}
 	if o.EdgeConfig != "" {
-		if _, err := cloudconfig.ReadYAML("--edge-config", o.EdgeConfig); err != nil {
+		b, err := inputfile.Read("--edge-config", o.EdgeConfig, inputfile.UserDataLimit)
+		if err != nil {
 			return in, err
+		}
+		if err := userdata.Mapping(b); err != nil {
+			return in, usererr.Newf("--edge-config", "%s: %v", o.EdgeConfig, err)
 		}
 	}
 	if o.LocalUI != "" {
@@ -191,9 +195,9 @@ func readUserData(p, isoPath string, printf func(string, ...any)) ([]byte, error
 	if isoPath != defaultUserData && isoPath != "files-iso/config.yaml" {
 		return nil, usererr.New("--user-data-path", isoPath, usererr.OneOf(defaultUserData, "files-iso/config.yaml"))
 	}
-	b, err := os.ReadFile(p)
+	b, err := inputfile.Read("--user-data", p, inputfile.UserDataLimit)
 	if err != nil {
-		return nil, usererr.Newf("--user-data", "%v", err)
+		return nil, err
 	}
 	r := userdata.Check(b)
 	if err := r.FileErr("--user-data", p); err != nil {
