@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"dagger/canvos/config"
+	"dagger/canvos/inputfile"
+	"dagger/canvos/usererr"
 )
 
 // PlanFormat is how plan prints.
@@ -101,6 +103,13 @@ func (m *Canvos) argFile(ctx context.Context) (string, []byte, error) {
 	}
 	if file == nil {
 		return "", nil, nil
+	}
+	size, err := file.Size(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("plan: .arg: %w", err)
+	}
+	if size > inputfile.ArgFileLimit {
+		return "", nil, usererr.Newf("argFile", ".arg is %d bytes, larger than %s, the limit for an .arg file", size, inputfile.Size(inputfile.ArgFileLimit))
 	}
 	contents, err := file.Contents(ctx)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"dagger/canvos/config"
+	"dagger/canvos/inputfile"
 	"dagger/canvos/internal/dagger"
 	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
@@ -17,8 +18,8 @@ import (
 // +validate-user-data chmods and runs it there).
 const paletteEdgeCLI = "/usr/local/bin/palette-edge-cli"
 
-// maxUserData bounds the user-data read into the module.
-const maxUserData = 1 << 20
+// maxUserData bounds the user-data read into the module: the CLI's limit.
+const maxUserData = inputfile.UserDataLimit
 
 // ValidateUserData checks user-data like CanvOS' validate-user-data target
 // does, with palette-edge-cli validate -f from CLI_IMAGE

@@ -13,6 +13,7 @@ var workerSources = []string{
 	"cmd/canvos/*.go", "config/**", "overlay/**", "base/**", "imageplan/**", "provider/**",
 	"installer/**", "uki/**", "secureboot/**", "initrd/**", "maas/**", "oci/**",
 	"run/**", "outfile/**", "usererr/**", "awsimage/**", "stylus/**", "rootfs/**", "efiprobe/**", "userdata/**", "suggest/**",
+	"ctxio/**", "scratch/**", "inputfile/**", "efiimage/**",
 }
 
 // workerBinary builds the static canvos CLI from this module's source with

@@ -31,10 +31,18 @@ type Assignment struct {
 // against seed (the overrides, which win over the file) when given.
 // Errors are user errors naming the line. A syntax error (such as an
 // unterminated quote) stops parsing; a bad statement is reported and skipped.
+//
+// A UTF-8 byte order mark (Windows editors write one) is skipped; a NUL byte
+// is refused, naming its line: bash drops NULs, so "amd\x0064" would read as
+// amd64 there and as something else in any other reader.
 func Parse(name string, data []byte, seed map[string]string) ([]Assignment, []error) {
+	data = bytes.TrimPrefix(data, []byte(utf8BOM))
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return nil, []error{lineError(name, lineAt(data, i), "a NUL byte: .arg files are text")}
+	}
 	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(bytes.NewReader(data), name)
 	if err != nil {
-		return nil, []error{parseError(name, err)}
+		return nil, []error{parseError(name, data, err)}
 	}
 	vars := map[string]string{}
 	for k, v := range seed {
@@ -45,19 +53,19 @@ func Parse(name string, data []byte, seed map[string]string) ([]Assignment, []er
 	for _, st := range f.Stmts {
 		assigns, err := statementAssigns(st)
 		if err != nil {
-			errs = append(errs, lineError(name, int(st.Pos().Line()), err.Error()))
+			errs = append(errs, lineError(name, lineAt(data, int(st.Pos().Offset())), err.Error()))
 			continue
 		}
 		for _, a := range assigns {
 			v, err := evalWord(a.Value, vars)
 			if err != nil {
-				errs = append(errs, lineError(name, int(a.Pos().Line()), fmt.Sprintf("%s: %v", a.Name.Value, err)))
+				errs = append(errs, lineError(name, lineAt(data, int(a.Pos().Offset())), fmt.Sprintf("%s: %v", a.Name.Value, err)))
 				continue
 			}
 			if _, overridden := seed[a.Name.Value]; !overridden {
 				vars[a.Name.Value] = v
 			}
-			out = append(out, Assignment{Line: int(a.Pos().Line()), Key: a.Name.Value, Value: v})
+			out = append(out, Assignment{Line: lineAt(data, int(a.Pos().Offset())), Key: a.Name.Value, Value: v})
 		}
 	}
 	return out, errs
@@ -67,15 +75,24 @@ func lineError(name string, line int, msg string) error {
 	return usererr.Newf(fmt.Sprintf("%s line %d", name, line), "%s", msg)
 }
 
+// utf8BOM is the byte order mark some editors put at the start of a file.
+const utf8BOM = "\uFEFF"
+
+// lineAt is the 1-based line of byte offset off. The shell parser's own line
+// numbers stop at 262,143 (18 bits); offsets do not.
+func lineAt(data []byte, off int) int {
+	return bytes.Count(data[:min(max(off, 0), len(data))], []byte("\n")) + 1
+}
+
 // parseError turns the shell parser's error into one naming the line.
-func parseError(name string, err error) error {
+func parseError(name string, data []byte, err error) error {
 	var pe syntax.ParseError
 	if errors.As(err, &pe) {
-		return lineError(name, int(pe.Pos.Line()), pe.Text)
+		return lineError(name, lineAt(data, int(pe.Pos.Offset())), pe.Text)
 	}
 	var le syntax.LangError
 	if errors.As(err, &le) {
-		return lineError(name, int(le.Pos.Line()), le.Feature+" is not supported")
+		return lineError(name, lineAt(data, int(le.Pos.Offset())), le.Feature+" is not supported")
 	}
 	return usererr.Newf(name, "%v", err)
 }

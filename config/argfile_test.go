@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -110,4 +111,22 @@ func TestParseSeedWinsAndIsVisible(t *testing.T) {
 		map[string]string{"OS_DISTRIBUTION": "opensuse-leap", "ONLY_SEED": "s"})
 	require.Empty(t, errs)
 	require.Equal(t, []Assignment{{1, "OS_DISTRIBUTION", "ubuntu"}, {2, "IMAGE_REPO", "opensuse-leap"}, {3, "B", "s"}}, got)
+}
+
+func TestParseNULBOMAndLongFiles(t *testing.T) {
+	_, errs := Parse(".arg", []byte("OS_DISTRIBUTION=ubuntu\nARCH=amd\x00 64\n"), nil)
+	require.Len(t, errs, 1)
+	require.ErrorIs(t, errs[0], usererr.ErrInvalid)
+	require.EqualError(t, errs[0], ".arg line 2: a NUL byte: .arg files are text")
+
+	got, errs := Parse(".arg", []byte("\uFEFFARCH=arm64\n"), nil)
+	require.Empty(t, errs)
+	require.Equal(t, []Assignment{{Line: 1, Key: "ARCH", Value: "arm64"}}, got)
+
+	// Past the shell parser's 18-bit line counter (262,143).
+	long := strings.Repeat("\n", 300_000) + "ARCH=arm64\nBAD=$(id)\n"
+	got, errs = Parse(".arg", []byte(long), nil)
+	require.Equal(t, []Assignment{{Line: 300_001, Key: "ARCH", Value: "arm64"}}, got)
+	require.Len(t, errs, 1)
+	require.ErrorContains(t, errs[0], ".arg line 300002: BAD")
 }

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"regexp"
 	"testing"
 
@@ -27,8 +29,21 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
+	f.Add([]byte("ARCH=amd\x00 64\n"))
+	f.Add([]byte("\uFEFFARCH=arm64\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, errs := Parse(".arg", data, nil)
+		// The NUL rule: a NUL anywhere refuses the file, naming its line.
+		if text := bytes.TrimPrefix(data, []byte(utf8BOM)); bytes.IndexByte(text, 0) >= 0 {
+			line := bytes.Count(text[:bytes.IndexByte(text, 0)], []byte("\n")) + 1
+			require.Empty(t, got)
+			require.Len(t, errs, 1)
+			require.EqualError(t, errs[0], fmt.Sprintf(".arg line %d: a NUL byte: .arg files are text", line))
+			return
+		}
+		for _, a := range got {
+			require.NotContains(t, a.Value, "\x00")
+		}
 		for _, err := range errs {
 			require.True(t, errors.Is(err, usererr.ErrInvalid), "%v", err)
 		}

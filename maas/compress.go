@@ -3,6 +3,7 @@ package maas
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/klauspost/pgzip"
 	"golang.org/x/sys/unix"
 
+	"dagger/canvos/ctxio"
 	"dagger/canvos/outfile"
 )
 
@@ -42,8 +44,9 @@ var zeroMember = func() []byte {
 
 // compressTo gzips the disk file src into the artifact dst and writes
 // dst.sha256; the checksum is computed from the compressed bytes in the same
-// pass. Both files appear only when complete.
-func compressTo(dst, src string) ([]byte, error) {
+// pass. Both files appear only when complete; once ctx is done the next
+// write fails and nothing is committed.
+func compressTo(ctx context.Context, dst, src string) ([]byte, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return nil, err
@@ -56,7 +59,7 @@ func compressTo(dst, src string) ([]byte, error) {
 	defer out.Abort()
 	sum := sha256.New()
 	bw := bufio.NewWriterSize(io.MultiWriter(out, sum), gzipBlock)
-	if err := compressMembers(bw, in, minHoleRun); err != nil {
+	if err := compressMembers(ctxio.Writer(ctx, bw), in, minHoleRun); err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
 	if err := bw.Flush(); err != nil {

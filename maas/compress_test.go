@@ -2,6 +2,8 @@ package maas
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -74,7 +76,7 @@ func TestCompressToZcat(t *testing.T) {
 	testutil.RequireTool(t, "zcat", "gzip", "sha256sum", "cmp")
 	src := sparseFile(t, 2*minHoleRun+17, map[int64][]byte{0: []byte("partition table"), minHoleRun + 3*gzipBlock + 1: []byte("fs")})
 	dst := src + ".gz"
-	_, err := compressTo(dst, src)
+	_, err := compressTo(context.Background(), dst, src)
 	require.NoError(t, err)
 	sh(t, "gzip", "-t", dst)
 	out, err := exec.Command("sh", "-c", `zcat "$1" | cmp - "$2"`, "sh", dst, src).CombinedOutput()
@@ -83,4 +85,20 @@ func TestCompressToZcat(t *testing.T) {
 	cmd.Dir = filepath.Dir(dst)
 	out, err = cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
+}
+
+// TestCompressToCancelled: a context cancelled (by a signal) stops the gzip
+// pass; neither the artifact nor its .sha256 exists afterwards.
+func TestCompressToCancelled(t *testing.T) {
+	t.Parallel()
+	src := sparseFile(t, 8*gzipBlock, map[int64][]byte{0: bytes.Repeat([]byte("data"), 2*gzipBlock)})
+	dst := src + ".gz"
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := errors.New("SIGINT")
+	cancel(stop)
+	_, err := compressTo(ctx, dst, src)
+	require.ErrorIs(t, err, stop)
+	entries, err := os.ReadDir(filepath.Dir(dst))
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "only the source is left")
 }

@@ -1,6 +1,7 @@
 package maas
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"dagger/canvos/rootfs"
 	"dagger/canvos/run"
+	"dagger/canvos/scratch"
 	"dagger/canvos/usererr"
 )
 
@@ -67,11 +69,16 @@ func (o Options) contentInputs() ContentInputs {
 	return c
 }
 
+// baseName is MAAS_IMAGE_NAME without .raw/.raw.gz; "" is DefaultName.
+func baseName(name string) string {
+	return cmp.Or(strings.TrimSuffix(strings.TrimSuffix(name, ".gz"), ".raw"), DefaultName)
+}
+
+// FileName is the artifact's file name for MAAS_IMAGE_NAME name.
+func FileName(name string) string { return baseName(name) + ".raw.gz" }
+
 func (o Options) withDefaults() Options {
-	o.Name = strings.TrimSuffix(strings.TrimSuffix(o.Name, ".gz"), ".raw")
-	if o.Name == "" {
-		o.Name = DefaultName
-	}
+	o.Name = baseName(o.Name)
 	if o.RootfsSize == 0 {
 		o.RootfsSize = defaultRootfsSize
 	}
@@ -196,7 +203,7 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	work, err := os.MkdirTemp(o.ScratchDir, ".canvos-maas-")
+	work, err := scratch.Dir(o.ScratchDir, "maas")
 	if err != nil {
 		return Result{}, fmt.Errorf("maas: %w", err)
 	}
@@ -205,9 +212,9 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	if err := d.build(ctx); err != nil {
 		return Result{}, err
 	}
-	res := Result{Path: filepath.Join(o.OutDir, o.Name+".raw.gz")}
+	res := Result{Path: filepath.Join(o.OutDir, FileName(o.Name))}
 	o.Printf("maas: compressing %s", res.Path)
-	if res.SHA256, err = compressTo(res.Path, d.disk); err != nil {
+	if res.SHA256, err = compressTo(ctx, res.Path, d.disk); err != nil {
 		return Result{}, fmt.Errorf("maas: %w", err)
 	}
 	return res, nil

@@ -14,10 +14,12 @@ import (
 
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
+	"dagger/canvos/efiimage"
 	"dagger/canvos/outfile"
 	"dagger/canvos/overlay"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/run"
+	"dagger/canvos/scratch"
 	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
 )
@@ -88,9 +90,17 @@ func (o RawOptions) validate() (rawInputs, error) {
 	if err := in.readBoot(t); err != nil {
 		return in, err
 	}
+	for name, b := range map[string][]byte{"shim": in.shim, "GRUB": in.grub} {
+		if b == nil {
+			continue
+		}
+		if err := efiimage.Check(bytes.NewReader(b), efiimage.AMD64); err != nil {
+			return in, usererr.Newf("--rootfs", "%s: the %s EFI binary: %v", t.Dir(), name, err)
+		}
+	}
 	in.vendor = osReleaseID(t)
 	in.userData = o.UserData
-	if len(bytes.TrimSpace(in.userData)) == 0 {
+	if len(in.userData) == 0 {
 		in.userData = []byte("#cloud-config\n")
 	}
 	r := userdata.Check(in.userData)
@@ -163,7 +173,7 @@ func (o RawOptions) build(ctx context.Context, in rawInputs, content contentSet)
 	o = o.withDefaults()
 	parts := [][]byte{[]byte("kairos-raw"), in.tree.digest[:], in.userData, []byte(strconv.FormatInt(o.Epoch, 10))}
 	s := newSeed(append(parts, content.seedParts()...)...)
-	stage, err := os.MkdirTemp(o.ScratchDir, "canvos-raw-")
+	stage, err := scratch.Dir(o.ScratchDir, "raw")
 	if err != nil {
 		return fmt.Errorf("raw: %w", err)
 	}

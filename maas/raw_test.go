@@ -1,6 +1,7 @@
 package maas
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"os"
@@ -59,6 +60,8 @@ func TestBuildRawRejectsBadInput(t *testing.T) {
 	good := kairosRootfs(t)
 	noGrub := kairosRootfs(t)
 	require.NoError(t, os.Remove(filepath.Join(noGrub, "usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed")))
+	randomGrub := kairosRootfs(t)
+	require.NoError(t, os.WriteFile(filepath.Join(randomGrub, "usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed"), bytes.Repeat([]byte{0x93, 0x07}, 2048), 0o644))
 	noCfg := kairosRootfs(t)
 	require.NoError(t, os.Remove(filepath.Join(noCfg, kairosGrubCfg.String())))
 	for name, tc := range map[string]struct {
@@ -68,6 +71,7 @@ func TestBuildRawRejectsBadInput(t *testing.T) {
 		"missing rootfs": {RawOptions{Rootfs: filepath.Join(good, "nope")}, "--rootfs"},
 		"no grub":        {RawOptions{Rootfs: noGrub}, "--rootfs"},
 		"no grub.cfg":    {RawOptions{Rootfs: noCfg}, "--rootfs"},
+		"random grub":    {RawOptions{Rootfs: randomGrub}, "--rootfs"},
 		"bad user-data":  {RawOptions{Rootfs: good, UserData: []byte("hostname: x\n")}, "--user-data"},
 		"no out dir":     {RawOptions{Rootfs: good, Out: "/nonexistent/dir/x.raw"}, "--out"},
 	} {

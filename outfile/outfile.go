@@ -10,6 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
+
+	"dagger/canvos/scratch"
 )
 
 // File is an artifact being written. It is an *os.File (so it supports
@@ -27,7 +30,7 @@ func Create(path string, perm os.FileMode) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, scratch.Pattern(base))
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
@@ -86,4 +89,48 @@ func WriteSHA256(path string, sum []byte) error {
 		_, err := io.WriteString(w, line)
 		return err
 	})
+}
+
+// Dir is a directory output being filled: a scratch directory beside the
+// final one, renamed onto it by Commit, so a failed or interrupted run leaves
+// no partial tree (and a rerun finds no "is not empty" directory).
+type Dir struct {
+	Path  string // where to write the files now
+	final string
+	done  bool
+}
+
+// CreateDir starts writing the directory path, which must be missing or
+// empty, and whose parent must exist.
+func CreateDir(path string, perm os.FileMode) (*Dir, error) {
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(path)), scratch.Pattern(filepath.Base(path)))
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, perm); err != nil {
+		return nil, cmp.Or(fmt.Errorf("create %s: %w", path, err), os.Remove(tmp))
+	}
+	return &Dir{Path: tmp, final: path}, nil
+}
+
+// Commit renames the tree to its final name (replacing an empty directory).
+func (d *Dir) Commit() error {
+	if d.done {
+		return fmt.Errorf("commit %s: already closed", d.final)
+	}
+	d.done = true
+	// rename(2), not os.Rename, which refuses any existing directory.
+	if err := syscall.Rename(d.Path, d.final); err != nil {
+		os.RemoveAll(d.Path)
+		return fmt.Errorf("commit %s: %w", d.final, err)
+	}
+	return nil
+}
+
+// Abort removes the unfinished tree; a no-op after Commit.
+func (d *Dir) Abort() {
+	if !d.done {
+		d.done = true
+		os.RemoveAll(d.Path)
+	}
 }

@@ -80,3 +80,28 @@ func TestSHA256Sidecar(t *testing.T) {
 		require.NoError(t, err, "%s", out)
 	}
 }
+
+func TestDirAppearsWhole(t *testing.T) {
+	parent := t.TempDir()
+	final := filepath.Join(parent, "esp")
+
+	d, err := CreateDir(final, 0o755)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Join(d.Path, "EFI", "BOOT"), 0o755))
+	require.NoDirExists(t, final, "invisible until Commit")
+	d.Abort()
+	entries, err := os.ReadDir(parent)
+	require.NoError(t, err)
+	require.Empty(t, entries, "Abort leaves nothing")
+
+	require.NoError(t, os.Mkdir(final, 0o755)) // an empty directory is replaced
+	d, err = CreateDir(final, 0o755)
+	require.NoError(t, err)
+	defer d.Abort()
+	require.NoError(t, os.WriteFile(filepath.Join(d.Path, "loader.conf"), []byte("x"), 0o644))
+	require.NoError(t, d.Commit())
+	require.FileExists(t, filepath.Join(final, "loader.conf"))
+	entries, err = os.ReadDir(parent)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+}

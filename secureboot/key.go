@@ -66,16 +66,21 @@ func (o KeyOptions) withDefaults() KeyOptions {
 	return o
 }
 
-func (o KeyOptions) validate() error {
+// Validate checks the options as given (0 days or key size is refused
+// here; GenerateKeys applies the defaults first). Errors name the genkey
+// flags.
+func (o KeyOptions) Validate() error {
 	switch {
 	case o.Org == "" || len(o.Org) > maxOrgLen || !printable(o.Org):
-		return usererr.New("org", o.Org, fmt.Sprintf("1 to %d printable characters", maxOrgLen))
+		return usererr.New("--org", o.Org, fmt.Sprintf("1 to %d printable characters", maxOrgLen))
 	case o.Days < 1 || o.Days > maxDays:
-		return usererr.New("days", fmt.Sprint(o.Days), fmt.Sprintf("1 to %d", maxDays))
+		return usererr.New("--days", fmt.Sprint(o.Days), fmt.Sprintf("1 to %d", maxDays))
 	case o.KeySize != 2048 && o.KeySize != 4096:
-		return usererr.New("key-size", fmt.Sprint(o.KeySize), usererr.OneOf("2048", "4096"))
+		return usererr.New("--key-size", fmt.Sprint(o.KeySize), usererr.OneOf("2048", "4096"))
 	case o.NotBefore.IsZero():
-		return usererr.Newf("time", "no certificate start time given")
+		return usererr.Newf("SOURCE_DATE_EPOCH", "no certificate start time given")
+	case o.NotBefore.AddDate(0, 0, o.Days).Year() > 9999:
+		return usererr.Newf("SOURCE_DATE_EPOCH", "certificates starting %s for %d days would end after year 9999, which X.509 cannot express", o.NotBefore.Format(time.DateOnly), o.Days)
 	}
 	return nil
 }

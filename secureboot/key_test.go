@@ -76,12 +76,12 @@ func TestKeyOptionsRejected(t *testing.T) {
 		opts  secureboot.KeyOptions
 		param string
 	}{
-		{"no org", secureboot.KeyOptions{NotBefore: sbtest.Epoch}, "org"},
-		{"long org", secureboot.KeyOptions{Org: strings.Repeat("x", 61), NotBefore: sbtest.Epoch}, "org"},
-		{"control char", secureboot.KeyOptions{Org: "a\nb", NotBefore: sbtest.Epoch}, "org"},
-		{"negative days", secureboot.KeyOptions{Org: "o", Days: -1, NotBefore: sbtest.Epoch}, "days"},
-		{"key size", secureboot.KeyOptions{Org: "o", KeySize: 1024, NotBefore: sbtest.Epoch}, "key-size"},
-		{"no time", secureboot.KeyOptions{Org: "o"}, "time"},
+		{"no org", secureboot.KeyOptions{NotBefore: sbtest.Epoch}, "--org"},
+		{"long org", secureboot.KeyOptions{Org: strings.Repeat("x", 61), NotBefore: sbtest.Epoch}, "--org"},
+		{"control char", secureboot.KeyOptions{Org: "a\nb", NotBefore: sbtest.Epoch}, "--org"},
+		{"negative days", secureboot.KeyOptions{Org: "o", Days: -1, NotBefore: sbtest.Epoch}, "--days"},
+		{"key size", secureboot.KeyOptions{Org: "o", KeySize: 1024, NotBefore: sbtest.Epoch}, "--key-size"},
+		{"no time", secureboot.KeyOptions{Org: "o"}, "SOURCE_DATE_EPOCH"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -78,7 +78,7 @@ func Generate(o Options) (*Tree, error) {
 // GenerateKeys creates the PK, KEK and db keys and the PCR policy key.
 func GenerateKeys(o KeyOptions) (Keys, error) {
 	o = o.withDefaults()
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return Keys{}, err
 	}
 	var k Keys

@@ -10,11 +10,13 @@
 package userdata
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -78,8 +80,10 @@ func (r Report) FileErr(flag, path string) error {
 // Check checks user-data b.
 func Check(b []byte) Report {
 	c := &checker{}
+	// The Kairos agent's HasValidHeader: the first line with trailing white
+	// space trimmed (a CRLF file); leading white space is not a header.
 	first, _, _ := strings.Cut(string(b), "\n")
-	if strings.TrimSpace(first) != Header {
+	if strings.TrimRightFunc(first, unicode.IsSpace) != Header {
 		c.err(1, "", fmt.Sprintf("first line must be %q", Header))
 	}
 	if i := strings.IndexByte(string(b), 0); i >= 0 {
@@ -105,6 +109,20 @@ func Check(b []byte) Report {
 	c.mapping(root, "", &field{kind: kMap, fields: topLevel})
 	c.usersHint(root)
 	return c.out
+}
+
+// Mapping checks that b is a YAML mapping (the edge custom config), with
+// Check's YAML messages: the line of a parse error, never its text.
+func Mapping(b []byte) error {
+	var v any
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		line, msg := yamlError(err, b)
+		return fmt.Errorf("line %d: %s", line, msg)
+	}
+	if _, ok := v.(map[string]any); !ok && v != nil {
+		return errors.New("not a YAML mapping")
+	}
+	return nil
 }
 
 // yamlLine finds the line number in a YAML parser message; the rest of the

@@ -163,3 +163,22 @@ func TestFileErr(t *testing.T) {
 	require.EqualError(t, r.FileErr("--user-data", "/x/ud"), `--user-data: /x/ud: line 1: first line must be "#cloud-config"`)
 	require.NoError(t, userdata.Check([]byte("#cloud-config\n")).FileErr("--user-data", "/x/ud"))
 }
+
+// TestHeaderAsKairosReadsIt: the Kairos agent trims only trailing white
+// space off the first line (HasValidHeader); FuzzCheck found "\r#cloud-config"
+// accepted when both ends were trimmed.
+func TestHeaderAsKairosReadsIt(t *testing.T) {
+	require.Empty(t, userdata.Check([]byte("#cloud-config \r\nstylus: {}\r\n")).Errors())
+	for _, b := range []string{"\r#cloud-config\n", " #cloud-config\n", "\t#cloud-config\n"} {
+		require.ErrorContains(t, userdata.Check([]byte(b)).Err("--user-data"), `first line must be "#cloud-config"`, "%q", b)
+	}
+}
+
+func TestMapping(t *testing.T) {
+	require.NoError(t, userdata.Mapping([]byte("stylus: {}\n")))
+	require.NoError(t, userdata.Mapping(nil))
+	require.EqualError(t, userdata.Mapping([]byte("- a\n")), "not a YAML mapping")
+	err := userdata.Mapping([]byte("a: [SECRET\n"))
+	require.ErrorContains(t, err, "not valid YAML")
+	require.NotContains(t, err.Error(), "SECRET")
+}

@@ -6,7 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"dagger/canvos/inputfile"
 	"dagger/canvos/maas"
+	"dagger/canvos/outfile"
+	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
 )
 
@@ -29,25 +32,46 @@ func runCloudImage(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.ClusterConfig, "cluster-config", "", "SPC file (CLUSTERCONFIG) for COS_CONTENT/spc-config/spc.tgz")
 	fs.StringVar(&o.EdgeConfig, "edge-config", "", "EDGE_CUSTOM_CONFIG file for COS_CONTENT/edge-config/")
 	userData := fs.String("user-data", "", "cloud-config for COS_OEM (default: an empty #cloud-config)")
+	scratchDir := scratchFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if o.Rootfs == "" || o.Out == "" {
 		return usererr.New("--rootfs/--out", o.Rootfs+"/"+o.Out, "both set")
 	}
+	inputs := []outfile.Input{{Flag: "--rootfs", Path: o.Rootfs}, {Flag: "--user-data", Path: *userData},
+		{Flag: "--cluster-config", Path: o.ClusterConfig}, {Flag: "--edge-config", Path: o.EdgeConfig}}
+	for _, c := range o.Content {
+		inputs = append(inputs, outfile.Input{Flag: "--content", Path: c})
+	}
+	outDir := o.Out // an existing directory gets AuroraBoot's name in it
+	if fi, err := os.Stat(o.Out); err == nil && fi.IsDir() {
+		if err := outfile.CheckDir("--out", o.Out, inputs...); err != nil {
+			return err
+		}
+	} else {
+		if err := outfile.Check("--out", o.Out, inputs...); err != nil {
+			return err
+		}
+		outDir = filepath.Dir(o.Out)
+	}
 	if *userData != "" {
-		b, err := os.ReadFile(*userData)
+		b, err := inputfile.Read("--user-data", *userData, inputfile.UserDataLimit)
 		if err != nil {
-			return usererr.New("--user-data", *userData, "a readable cloud-config file")
+			return err
+		}
+		// Refused here, naming the file, before the rootfs is read; maas
+		// checks again and prints the warnings.
+		if err := userdata.Check(b).FileErr("--user-data", *userData); err != nil {
+			return err
 		}
 		o.UserData = b
 	}
-	o.ScratchDir = o.Out
-	if fi, err := os.Stat(o.Out); err != nil || !fi.IsDir() {
-		o.ScratchDir = filepath.Dir(o.Out)
+	var err error
+	if o.ScratchDir, err = prepareScratch(e, *scratchDir, outDir, inputs...); err != nil {
+		return err
 	}
 	o.Printf = e.printf
-	var err error
 	if o.Epoch, err = sourceDateEpoch(o.Rootfs); err != nil {
 		return err
 	}

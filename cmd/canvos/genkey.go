@@ -4,9 +4,11 @@ import (
 	"context"
 	"flag"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
+	"dagger/canvos/outfile"
 	"dagger/canvos/secureboot"
 	"dagger/canvos/usererr"
 )
@@ -15,7 +17,7 @@ func init() {
 	register(command{name: "genkey", summary: "create a Secure Boot key tree (PK, KEK, db, PCR key) and its enrollment files", run: runGenkey})
 }
 
-func runGenkey(_ context.Context, e *env, args []string) error {
+func runGenkey(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "genkey")
 	org := fs.String("org", "", `organisation in the certificate subjects ("<org> PK", "<org> KEK", "<org> db"); required unless --byo-keys`)
 	days := fs.Int("days", secureboot.DefaultDays, "certificate validity in days, from SOURCE_DATE_EPOCH")
@@ -35,6 +37,11 @@ func runGenkey(_ context.Context, e *env, args []string) error {
 	now, err := genkeyTime(e)
 	if err != nil {
 		return err
+	}
+	if *byo == "" {
+		if err := (secureboot.KeyOptions{Org: *org, Days: *days, KeySize: *keySize, NotBefore: now}).Validate(); err != nil {
+			return err
+		}
 	}
 	eo := secureboot.EnrollOptions{Time: now, Microsoft: !*noMS, Printf: e.printf}
 	if *exportedDir != "" {
@@ -62,7 +69,10 @@ func runGenkey(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := secureboot.WriteFiles(*out, files, *force); err != nil {
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if err := writeTree(*out, files, *force); err != nil {
 		return err
 	}
 	e.printf("wrote %d files to %s", len(files), *out)
@@ -72,10 +82,29 @@ func runGenkey(_ context.Context, e *env, args []string) error {
 	return nil
 }
 
-// checkGenkeyFlags rejects combinations that would silently do nothing.
+// writeTree writes the key files into out: a new out is staged and renamed
+// whole (a full disk leaves no half tree and no empty directories), an
+// existing one gets each file atomically (WriteFiles).
+func writeTree(out string, files []secureboot.File, force bool) error {
+	if _, err := os.Lstat(out); err == nil {
+		return secureboot.WriteFiles(out, files, force)
+	}
+	tree, err := outfile.CreateDir(out, 0o755)
+	if err != nil {
+		return err
+	}
+	defer tree.Abort()
+	if err := secureboot.WriteFiles(tree.Path, files, force); err != nil {
+		return err
+	}
+	return tree.Commit()
+}
+
+// checkGenkeyFlags rejects combinations that would silently do nothing and
+// an --out that would fail late or expose private keys.
 func checkGenkeyFlags(fs *flag.FlagSet, out, org, byo string) error {
-	if out == "" {
-		return usererr.New("--out", "", "a directory for the key tree")
+	if err := checkKeyDir(out); err != nil {
+		return err
 	}
 	if byo == "" {
 		if org == "" {
@@ -90,6 +119,27 @@ func checkGenkeyFlags(fs *flag.FlagSet, out, org, byo string) error {
 		}
 	})
 	return err
+}
+
+// checkKeyDir accepts a new --out in an existing directory, or an existing
+// key tree directory whose private-keys/ only its owner can write: keys
+// written into a directory others can write could be swapped by them.
+func checkKeyDir(out string) error {
+	if out == "" {
+		return usererr.New("--out", "", "a directory for the key tree")
+	}
+	if fi, err := os.Stat(filepath.Dir(filepath.Clean(out))); err != nil || !fi.IsDir() {
+		return usererr.New("--out", out, "a new or existing directory in an existing one")
+	}
+	if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
+		return usererr.New("--out", out, "a directory, not a file")
+	}
+	for _, d := range []string{out, filepath.Join(out, "private-keys")} {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o022 != 0 {
+			return usererr.Newf("--out", "%s is writable by others (mode %04o): chmod go-w it, or use a new --out", d, fi.Mode().Perm())
+		}
+	}
+	return nil
 }
 
 // genkeyTime is SOURCE_DATE_EPOCH, the certificates' start and the .auth

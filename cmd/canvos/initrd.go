@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"dagger/canvos/ctxio"
 	"dagger/canvos/initrd"
 	"dagger/canvos/outfile"
 	"dagger/canvos/usererr"
@@ -14,7 +15,7 @@ func init() {
 	register(command{name: "initrd", summary: "pack a rootfs directory into a compressed cpio initrd (for a UKI)", run: runInitrd})
 }
 
-func runInitrd(_ context.Context, e *env, args []string) error {
+func runInitrd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "initrd")
 	rootfs := fs.String("rootfs", "", "root file system directory; /sys /proc /dev /run /tmp are kept as empty mount points")
 	out := fs.String("out", "", "initrd file to write")
@@ -22,14 +23,14 @@ func runInitrd(_ context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usererr.New("--out", "", "the initrd file to write")
+	if err := outfile.Check("--out", *out, outfile.Input{Flag: "--rootfs", Path: *rootfs}); err != nil {
+		return err
 	}
 	o, err := initrdOptions(e, *rootfs, *comp)
 	if err != nil {
 		return err
 	}
-	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return initrd.Write(w, o) }); err != nil {
+	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return initrd.Write(ctxio.Writer(ctx, w), o) }); err != nil {
 		return err
 	}
 	e.printf("initrd: wrote %s", *out)

@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/hex"
 	"flag"
-	"os"
+	"path/filepath"
 
 	"dagger/canvos/installer/iso"
+	"dagger/canvos/outfile"
 	"dagger/canvos/usererr"
 )
 
@@ -37,7 +38,7 @@ func runISO(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.Boot.GrubBIOS, "grub-bios", "", "GRUB i386-pc directory, amd64 only (default: the rootfs', else "+biosFallback+")")
 	fs.StringVar(&table, "partition-table", string(iso.TableGPT), "hybrid partition table for USB boot: gpt (protective MBR + GPT ESP, AuroraBoot's layout) or mbr (active 0xEF partition)")
 	fs.StringVar(&arch, "arch", string(iso.ArchAMD64), "target architecture: amd64 (BIOS + UEFI) or arm64 (UEFI only: BOOTAA64.EFI, no BIOS entry)")
-	fs.StringVar(&o.ScratchDir, "scratch", "", "scratch directory (default: the system temp dir)")
+	scratchDir := scratchFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,8 +55,14 @@ func runISO(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	o.Epoch = epoch
-	if o.ScratchDir == "" {
-		o.ScratchDir = os.TempDir()
+	inputs := append(payloadInputs(o.Payload), outfile.Input{Flag: "--rootfs", Path: o.Rootfs}, outfile.Input{Flag: "--shim", Path: o.Boot.Shim},
+		outfile.Input{Flag: "--grub-efi", Path: o.Boot.GrubEFI}, outfile.Input{Flag: "--mokmanager", Path: o.Boot.MokMgr},
+		outfile.Input{Flag: "--grub-bios", Path: o.Boot.GrubBIOS})
+	if err := outfile.Check("--out", o.OutPath, inputs...); err != nil {
+		return err
+	}
+	if o.ScratchDir, err = prepareScratch(e, *scratchDir, filepath.Dir(o.OutPath), inputs...); err != nil {
+		return err
 	}
 	res, err := iso.BuildISO(ctx, o)
 	if err != nil {
@@ -74,4 +81,12 @@ func payloadFlags(fs *flag.FlagSet, p *iso.Payload, userDataHelp, localUIHelp st
 	fs.StringVar(&p.EdgeConfig, "edge-config", "", "edge custom config → /.edge_custom_config.yaml")
 	fs.StringVar(&p.LocalUI, "local-ui", "", localUIHelp)
 	fs.StringVar(&p.Overlay, "overlay", "", "directory copied onto the ISO root (e.g. stylus-image.tar, luet)")
+}
+
+// payloadInputs are the payload's files and trees, which no output or
+// scratch directory may replace or sit in.
+func payloadInputs(p iso.Payload) []outfile.Input {
+	return []outfile.Input{{Flag: "--user-data", Path: p.UserData}, {Flag: "--content", Path: p.ContentDir},
+		{Flag: "--cluster-config", Path: p.ClusterConfig}, {Flag: "--edge-config", Path: p.EdgeConfig},
+		{Flag: "--local-ui", Path: p.LocalUI}, {Flag: "--overlay", Path: p.Overlay}}
 }

@@ -59,7 +59,7 @@ func TestRawAndMAASCommands(t *testing.T) {
 }
 
 func TestRawAndMAASInputErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir, rootfs := t.TempDir(), t.TempDir()
 	for name, tc := range map[string]struct {
 		env  []string
 		args []string
@@ -67,14 +67,14 @@ func TestRawAndMAASInputErrors(t *testing.T) {
 	}{
 		"raw without flags":  {args: []string{"raw"}, want: "--rootfs/--out"},
 		"raw positional":     {args: []string{"raw", "x"}, want: "unexpected"},
-		"raw bad user-data":  {args: []string{"raw", "--rootfs", dir, "--out", dir + "/x.raw", "--user-data", dir + "/none"}, want: "--user-data"},
+		"raw bad user-data":  {args: []string{"raw", "--rootfs", rootfs, "--out", dir + "/x.raw", "--user-data", dir + "/none"}, want: "--user-data"},
 		"maas without flags": {args: []string{"maas"}, want: "--kairos-raw/--out-dir"},
 		"maas no ubuntu":     {args: []string{"maas", "--kairos-raw", dir + "/k.raw", "--out-dir", dir}, want: "--ubuntu-rootfs/--ubuntu-cloud-image"},
 		"maas both ubuntu": {args: []string{"maas", "--kairos-raw", dir + "/k.raw", "--out-dir", dir, "--ubuntu-rootfs", dir,
 			"--ubuntu-cloud-image", dir + "/c.img"}, want: "--ubuntu-rootfs/--ubuntu-cloud-image"},
 		"maas bad epoch": {env: []string{"SOURCE_DATE_EPOCH=yesterday"},
-			args: []string{"maas", "--kairos-raw", dir + "/k.raw", "--ubuntu-rootfs", dir, "--out-dir", dir}, want: "SOURCE_DATE_EPOCH"},
-		"maas bad size": {args: []string{"maas", "--kairos-raw", dir + "/k.raw", "--ubuntu-rootfs", dir, "--out-dir", dir, "--ubuntu-rootfs-size", "10"},
+			args: []string{"maas", "--kairos-raw", dir + "/k.raw", "--ubuntu-rootfs", rootfs, "--out-dir", dir}, want: "SOURCE_DATE_EPOCH"},
+		"maas bad size": {args: []string{"maas", "--kairos-raw", dir + "/k.raw", "--ubuntu-rootfs", rootfs, "--out-dir", dir, "--ubuntu-rootfs-size", "10"},
 			want: "--ubuntu-rootfs-size"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -53,10 +53,34 @@ const (
 	exitTool    = 3 // a required external tool is missing
 )
 
+// exitSignal + the signal number is the exit code of a run a signal stopped,
+// as a shell reports it (130 for SIGINT, 143 for SIGTERM).
+const exitSignal = 128
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(Main(signalContext(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// signalContext is cancelled by the first SIGINT or SIGTERM, with an
+// interrupted cause; a second one ends the process at once (the default
+// action), as a user pressing Ctrl-C twice expects.
+func signalContext() context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		signal.Stop(sigs)
+		cancel(interrupted{s.(syscall.Signal)})
+	}()
+	return ctx
+}
+
+// interrupted is the cause of a context a signal cancelled.
+type interrupted struct{ sig syscall.Signal }
+
+func (i interrupted) Error() string {
+	return fmt.Sprintf("interrupted by signal %d (%v): stopped, nothing written", int(i.sig), i.sig)
 }
 
 // Main runs the CLI with args (without the program name) and returns the exit
@@ -82,6 +106,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
+	}
+	var sig interrupted
+	if errors.As(context.Cause(ctx), &sig) {
+		fmt.Fprintf(stderr, "canvos %s: %v\n", c.name, sig)
+		return exitSignal + int(sig.sig)
 	}
 	fmt.Fprintf(stderr, "canvos %s: %v\n", c.name, err)
 	switch {

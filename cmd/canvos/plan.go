@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"dagger/canvos/config"
-	"dagger/canvos/usererr"
+	"dagger/canvos/inputfile"
 )
 
 func init() {
@@ -63,15 +63,18 @@ func loadConfig(e *env, argFile string, sets []config.Override) (config.Config, 
 	var opts []config.Option
 	if argFile != "" {
 		var err error
-		if data, err = os.ReadFile(argFile); err != nil {
-			return config.Config{}, usererr.Newf("--arg-file", "%v", err)
+		if data, err = inputfile.Read("--arg-file", argFile, inputfile.ArgFileLimit); err != nil {
+			return config.Config{}, err
 		}
 		matrix := filepath.Join(filepath.Dir(argFile), "k8s_version.json")
-		switch m, err := os.ReadFile(matrix); {
-		case err == nil:
+		if _, err := os.Stat(matrix); err == nil {
+			m, err := inputfile.Read("--arg-file", matrix, inputfile.SmallLimit)
+			if err != nil {
+				return config.Config{}, err
+			}
 			opts = append(opts, config.WithMatrixFile(matrix, m))
-		case !errors.Is(err, fs.ErrNotExist):
-			return config.Config{}, inputErr("--arg-file", matrix, err)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return config.Config{}, inputfile.OpenErr("--arg-file", err)
 		}
 	}
 	cfg, warnings, err := config.Load(argFile, data, sets, opts...)

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 
+	"dagger/canvos/inputfile"
 	"dagger/canvos/maas"
+	"dagger/canvos/outfile"
+	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
 )
 
@@ -18,22 +20,34 @@ func runRaw(ctx context.Context, e *env, args []string) error {
 	rootfs := fs.String("rootfs", "", "installer rootfs directory (required)")
 	out := fs.String("out", "", "raw disk file to write (required)")
 	userData := fs.String("user-data", "", "cloud-config for COS_OEM (default: an empty #cloud-config)")
+	scratchDir := scratchFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *rootfs == "" || *out == "" {
 		return usererr.New("--rootfs/--out", *rootfs+"/"+*out, "both set")
 	}
-	o := maas.RawOptions{Rootfs: *rootfs, Out: *out, ScratchDir: filepath.Dir(*out), Printf: e.printf}
+	if err := outfile.Check("--out", *out, outfile.Input{Flag: "--rootfs", Path: *rootfs}, outfile.Input{Flag: "--user-data", Path: *userData}); err != nil {
+		return err
+	}
+	o := maas.RawOptions{Rootfs: *rootfs, Out: *out, Printf: e.printf}
 	if *userData != "" {
-		b, err := os.ReadFile(*userData)
+		b, err := inputfile.Read("--user-data", *userData, inputfile.UserDataLimit)
 		if err != nil {
-			return usererr.New("--user-data", *userData, "a readable cloud-config file")
+			return err
+		}
+		// Refused here, naming the file, before the rootfs is read; maas
+		// checks again and prints the warnings.
+		if err := userdata.Check(b).FileErr("--user-data", *userData); err != nil {
+			return err
 		}
 		o.UserData = b
 	}
 	var err error
 	if o.Epoch, err = sourceDateEpoch(*rootfs); err != nil {
+		return err
+	}
+	if o.ScratchDir, err = prepareScratch(e, *scratchDir, filepath.Dir(*out), outfile.Input{Flag: "--rootfs", Path: *rootfs}); err != nil {
 		return err
 	}
 	if err := maas.BuildRaw(ctx, o); err != nil {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"debug/pe"
 	"io"
 
+	"dagger/canvos/ctxio"
 	"dagger/canvos/outfile"
 	"dagger/canvos/uki"
 	"dagger/canvos/usererr"
@@ -13,7 +15,7 @@ func init() {
 	register(command{name: "sign", summary: "Authenticode-sign an EFI image (systemd-boot, a UKI) with the db key", run: runSign})
 }
 
-func runSign(_ context.Context, e *env, args []string) error {
+func runSign(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "sign")
 	sf := signFlags(fs)
 	in := fs.String("in", "", "unsigned EFI image (e.g. /usr/lib/systemd/boot/efi/systemd-bootx64.efi)")
@@ -21,8 +23,9 @@ func runSign(_ context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usererr.New("--out", "", "the signed file to write")
+	if err := outfile.Check("--out", *out, outfile.Input{Flag: "--in", Path: *in}, outfile.Input{Flag: "--key", Path: *sf.key},
+		outfile.Input{Flag: "--cert", Path: *sf.cert}); err != nil {
+		return err
 	}
 	signer, err := sf.load()
 	if err != nil {
@@ -33,7 +36,10 @@ func runSign(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return uki.Sign(f.SectionReader, w, signer) }); err != nil {
+	if _, err := pe.NewFile(f.SectionReader); err != nil {
+		return usererr.Newf("--in", "%s: not a PE/COFF image (an EFI binary): %v", *in, err)
+	}
+	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return uki.Sign(f.SectionReader, ctxio.Writer(ctx, w), signer) }); err != nil {
 		return err
 	}
 	e.printf("sign: wrote %s signed by %q", *out, signer.Certificate().Subject.CommonName)

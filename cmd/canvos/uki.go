@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"time"
 
+	"dagger/canvos/ctxio"
+	"dagger/canvos/inputfile"
 	"dagger/canvos/outfile"
 	"dagger/canvos/secureboot"
 	"dagger/canvos/uki"
@@ -32,7 +32,7 @@ type phases []string
 func (p *phases) String() string     { return fmt.Sprint(*p) }
 func (p *phases) Set(s string) error { *p = append(*p, s); return nil }
 
-func runUKI(_ context.Context, e *env, args []string) error {
+func runUKI(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "uki")
 	kernel := fs.String("kernel", "", "kernel image (vmlinuz): the .linux section")
 	initrd := fs.String("initrd", "", "initrd (see 'canvos initrd'): the .initrd section")
@@ -48,8 +48,10 @@ func runUKI(_ context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usererr.New("--out", "", "the UKI file to write")
+	if err := outfile.Check("--out", *out, outfile.Input{Flag: "--kernel", Path: *kernel}, outfile.Input{Flag: "--initrd", Path: *initrd},
+		outfile.Input{Flag: "--stub", Path: *stub}, outfile.Input{Flag: "--os-release", Path: *osRelease}, outfile.Input{Flag: "--key", Path: *sf.key},
+		outfile.Input{Flag: "--cert", Path: *sf.cert}, outfile.Input{Flag: "--pcr-key", Path: *pcrKey}); err != nil {
+		return err
 	}
 	if *cmdline == "" {
 		return usererr.New("--cmdline", "", "a kernel command line")
@@ -90,7 +92,7 @@ func runUKI(_ context.Context, e *env, args []string) error {
 	if err := o.Validate(); err != nil { // before writing anything
 		return usererr.Newf("--stub/--kernel/--initrd", "%v", err)
 	}
-	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return uki.Build(w, o) }); err != nil {
+	if err := outfile.Write(*out, 0o644, func(w io.Writer) error { return uki.Build(ctxio.Writer(ctx, w), o) }); err != nil {
 		return err
 	}
 	e.printf("uki: wrote %s", *out)
@@ -133,16 +135,10 @@ func (s signingFlags) load() (secureboot.Signer, error) {
 	return k, nil
 }
 
-// readInput reads a small input file named by flag.
+// readInput reads a small input file named by flag (keys, certificates,
+// a stub, os-release), within inputfile.SmallLimit.
 func readInput(flag, path string) ([]byte, error) {
-	if path == "" {
-		return nil, usererr.New(flag, "", "a file")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, inputErr(flag, path, err)
-	}
-	return b, nil
+	return inputfile.Read(flag, path, inputfile.SmallLimit)
 }
 
 // sectionFile is an opened input streamed into a UKI.
@@ -160,7 +156,7 @@ func openSection(flag, path string) (sectionFile, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return sectionFile{}, inputErr(flag, path, err)
+		return sectionFile{}, inputfile.OpenErr(flag, err)
 	}
 	return section(flag, path, f)
 }
@@ -173,11 +169,4 @@ func section(flag, name string, f *os.File) (sectionFile, error) {
 		return sectionFile{}, usererr.Newf(flag, "%s: not a non-empty regular file", name)
 	}
 	return sectionFile{File: f, SectionReader: io.NewSectionReader(f, 0, st.Size())}, nil
-}
-
-func inputErr(flag, path string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		return usererr.Newf(flag, "%v", err)
-	}
-	return fmt.Errorf("%s %s: %w", flag, path, err)
 }

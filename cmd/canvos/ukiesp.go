@@ -15,8 +15,12 @@ import (
 	"time"
 
 	"dagger/canvos/config"
+	"dagger/canvos/ctxio"
 	"dagger/canvos/initrd"
+	"dagger/canvos/inputfile"
+	"dagger/canvos/outfile"
 	"dagger/canvos/rootfs"
+	"dagger/canvos/scratch"
 	"dagger/canvos/secureboot"
 	"dagger/canvos/uki"
 	"dagger/canvos/usererr"
@@ -82,44 +86,59 @@ func runUKIESP(ctx context.Context, e *env, args []string) error {
 	if *f.outDir == "" && *f.outImg == "" {
 		return usererr.New("--out-dir/--out-img", "", "at least one output")
 	}
-	o, closeInputs, err := f.options(e)
-	if err != nil {
-		return err
-	}
-	defer closeInputs()
 	if *f.outDir != "" {
 		if err := emptyDir("--out-dir", *f.outDir); err != nil {
 			return err
 		}
 	}
+	if *f.outImg != "" {
+		if err := outfile.Check("--out-img", *f.outImg, outfile.Input{Flag: "--rootfs", Path: *f.rootfs}, outfile.Input{Flag: "--keys", Path: *f.keys}); err != nil {
+			return err
+		}
+	}
+	o, closeInputs, err := f.options(e)
+	if err != nil {
+		return err
+	}
+	defer closeInputs()
 	epoch, err := espEpoch(*f.rootfs)
 	if err != nil {
 		return err
 	}
-	dir := *f.outDir
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "canvos-esp-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
+	// The tree is staged beside --out-dir (or in the temp dir for an image
+	// only) and appears under its name only when complete.
+	stageAt := *f.outDir
+	if stageAt == "" {
+		stageAt = filepath.Join(os.TempDir(), "esp")
 	}
-	if err := f.writeESP(e, o, dir); err != nil {
+	tree, err := outfile.CreateDir(stageAt, 0o755)
+	if err != nil {
+		return err
+	}
+	defer tree.Abort()
+	if err := f.writeESP(ctx, e, o, tree.Path); err != nil {
 		return err
 	}
 	if *f.outImg != "" {
-		if err := uki.WriteESPImage(ctx, dir, *f.outImg, epoch); err != nil {
+		if err := uki.WriteESPImage(ctx, tree.Path, *f.outImg, epoch); err != nil {
 			return err
 		}
 		e.printf("uki-esp: wrote %s", *f.outImg)
 	}
-	return nil
+	if *f.outDir == "" {
+		return nil
+	}
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return tree.Commit()
 }
 
 // writeESP writes the ESP tree of validated options o into dir, packing the
 // initrd from --rootfs first when given.
-func (f *ukiESPFlags) writeESP(e *env, o uki.ESPOptions, dir string) error {
+func (f *ukiESPFlags) writeESP(ctx context.Context, e *env, o uki.ESPOptions, dir string) error {
 	if *f.rootfs != "" {
-		tmp, err := packInitrd(e, *f.rootfs, *f.comp)
+		tmp, err := packInitrd(ctx, e, *f.rootfs, *f.comp)
 		if err != nil {
 			return err
 		}
@@ -209,16 +228,16 @@ func (f *ukiESPFlags) options(e *env) (uki.ESPOptions, func(), error) {
 }
 
 // packInitrd packs rootfs into a temporary initrd file.
-func packInitrd(e *env, rootfs, comp string) (sectionFile, error) {
+func packInitrd(ctx context.Context, e *env, rootfs, comp string) (sectionFile, error) {
 	o, err := initrdOptions(e, rootfs, comp)
 	if err != nil {
 		return sectionFile{}, err
 	}
-	f, err := os.CreateTemp("", "canvos-initrd-")
+	f, err := os.CreateTemp("", scratch.Pattern("initrd"))
 	if err != nil {
 		return sectionFile{}, err
 	}
-	if err := initrd.Write(f, o); err != nil {
+	if err := initrd.Write(ctxio.Writer(ctx, f), o); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return sectionFile{}, err
@@ -232,14 +251,17 @@ func packInitrd(e *env, rootfs, comp string) (sectionFile, error) {
 	return sectionFile{File: f, SectionReader: io.NewSectionReader(f, 0, st.Size())}, nil
 }
 
-// emptyDir accepts a missing or empty directory and creates it.
+// emptyDir accepts a missing or empty directory whose parent exists.
 func emptyDir(flag, dir string) error {
+	if fi, err := os.Stat(filepath.Dir(filepath.Clean(dir))); err != nil || !fi.IsDir() {
+		return usererr.New(flag, dir, "a new or empty directory in an existing one")
+	}
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return os.MkdirAll(dir, 0o755)
+		return nil
 	case err != nil:
-		return inputErr(flag, dir, err)
+		return inputfile.OpenErr(flag, err)
 	case len(entries) > 0:
 		return usererr.Newf(flag, "%s is not empty", dir)
 	}
@@ -325,7 +347,7 @@ func parseCertPEM(name string, b []byte) (*x509.Certificate, error) {
 func rootfsSection(flag, root string, p rootfs.Path) (sectionFile, error) {
 	t, err := rootfs.Open(root)
 	if err != nil {
-		return sectionFile{}, inputErr(flag, root, err)
+		return sectionFile{}, inputfile.OpenErr(flag, err)
 	}
 	defer t.Close()
 	f, err := t.Open(p)
@@ -339,7 +361,7 @@ func rootfsSection(flag, root string, p rootfs.Path) (sectionFile, error) {
 func rootfsOSRelease(root string) ([]byte, error) {
 	t, err := rootfs.Open(root)
 	if err != nil {
-		return nil, inputErr("--rootfs", root, err)
+		return nil, inputfile.OpenErr("--rootfs", err)
 	}
 	defer t.Close()
 	p, ok := t.First(rootfs.OSRelease)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/hex"
 	"io/fs"
@@ -10,6 +9,8 @@ import (
 
 	"dagger/canvos/efiprobe"
 	"dagger/canvos/installer/iso"
+	"dagger/canvos/outfile"
+	"dagger/canvos/scratch"
 	"dagger/canvos/uki"
 	"dagger/canvos/usererr"
 )
@@ -32,20 +33,27 @@ func runUKIISO(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&u.Stylus.Image, "stylus-image", "", "stylus-image.tar (canvos stylus-image) → /stylus-image.tar: the agent 80_stylus_uki.yaml installs")
 	fs.StringVar(&u.Stylus.Luet, "luet", "", "luet binary (SPECTRO_THIRD_PARTY_IMAGE /binaries/luet/latest/<BIN_TYPE>/<arch>/luet) → /luet, which unpacks stylus-image.tar")
 	fs.StringVar(&u.Label, "label", iso.UKILabel, "ISO volume label")
-	fs.StringVar(&u.ScratchDir, "scratch", "", "scratch directory (default: the system temp dir)")
 	var probed probedSizes
 	fs.IntVar(&probed.maxSize, "efi-max-size", 0, "EFI_MAX_SIZE (MiB) the target passed iso-efi-size-check with: warn about a larger ESP file (0: no check)")
 	fs.IntVar(&probed.imgSize, "efi-img-size", 0, "EFI_IMG_SIZE (MiB) of that probe: warn about a larger ESP (0: no check)")
+	scratchDir := scratchFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if u.OutPath == "" {
 		return usererr.New("--out", "", "FILE.iso")
 	}
-	u.ScratchDir = cmp.Or(u.ScratchDir, os.TempDir())
 	u.Printf = e.printf
+	inputs := append(payloadInputs(u.Payload), outfile.Input{Flag: "--esp-img", Path: u.ESPImage}, outfile.Input{Flag: "--rootfs", Path: *f.rootfs},
+		outfile.Input{Flag: "--initrd", Path: *f.initrd}, outfile.Input{Flag: "--kernel", Path: *f.kernel}, outfile.Input{Flag: "--keys", Path: *f.keys})
+	if err := outfile.Check("--out", u.OutPath, inputs...); err != nil {
+		return err
+	}
 	epoch, err := espEpoch(*f.rootfs)
 	if err != nil {
+		return err
+	}
+	if u.ScratchDir, err = prepareScratch(e, *scratchDir, filepath.Dir(u.OutPath), inputs...); err != nil {
 		return err
 	}
 	u.Epoch = epoch
@@ -64,13 +72,13 @@ func runUKIISO(ctx context.Context, e *env, args []string) error {
 	if err := u.CheckPayload(); err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp(u.ScratchDir, "uki-iso-esp-")
+	work, err := scratch.Dir(u.ScratchDir, "uki-iso-esp")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
 	dir := filepath.Join(work, "esp")
-	if err := f.writeESP(e, o, dir); err != nil {
+	if err := f.writeESP(ctx, e, o, dir); err != nil {
 		return err
 	}
 	u.ESPImage = filepath.Join(work, "esp.img")

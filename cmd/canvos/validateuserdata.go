@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
+	"dagger/canvos/inputfile"
 	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
 )
@@ -28,9 +28,9 @@ func runValidateUserData(_ context.Context, e *env, args []string) error {
 		return usererr.Newf("arguments", "want one user-data file, got %d", fs.NArg())
 	}
 	path := fs.Arg(0)
-	b, err := os.ReadFile(path)
+	b, err := inputfile.Read(path, path, inputfile.UserDataLimit)
 	if err != nil {
-		return usererr.Newf(path, "%v", err)
+		return err
 	}
 	r := userdata.Check(b)
 	for _, f := range r {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"dagger/canvos/efiimage"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/usererr"
 )
@@ -22,7 +23,8 @@ type archBoot struct {
 	shim, grubEFI, mok []rootfs.Path
 	efiBoot, efiGrub   string // ESP names under EFI/BOOT
 	efiMok             string
-	bios               bool // the architecture has a BIOS (i386-pc GRUB)
+	bios               bool             // the architecture has a BIOS (i386-pc GRUB)
+	machine            efiimage.Machine // of every EFI binary
 }
 
 var archBoots = map[Arch]archBoot{
@@ -45,7 +47,7 @@ var archBoots = map[Arch]archBoot{
 			"boot/efi/EFI/BOOT/mmx64.efi",
 		),
 		efiBoot: "BOOTX64.EFI", efiGrub: "grubx64.efi", efiMok: "mmx64.efi",
-		bios: true,
+		bios: true, machine: efiimage.AMD64,
 	},
 	ArchARM64: {
 		shim: rootfs.Known(
@@ -66,6 +68,7 @@ var archBoots = map[Arch]archBoot{
 			"boot/efi/EFI/BOOT/mmaa64.efi",
 		),
 		efiBoot: "BOOTAA64.EFI", efiGrub: "grubaa64.efi", efiMok: "mmaa64.efi",
+		machine: efiimage.ARM64,
 	},
 }
 
@@ -138,6 +141,25 @@ func hasHiddenEntry(path string) (bool, error) {
 		return false, fmt.Errorf("grub efi: %w", err)
 	}
 	return bytes.Contains(b, []byte("hiddenentry\x00")), nil
+}
+
+// checkEFI refuses a shim, GRUB or MokManager (from a flag or the rootfs)
+// that is not an EFI application for the ISO's architecture.
+func checkEFI(o Options, b bootSet) error {
+	for _, f := range []struct{ flag, override, path string }{
+		{"--shim", o.Boot.Shim, b.shim}, {"--grub-efi", o.Boot.GrubEFI, b.grubEFI}, {"--mokmanager", o.Boot.MokMgr, b.mok}} {
+		if f.path == "" {
+			continue
+		}
+		if err := efiimage.CheckFile(f.path, b.arch.machine); err != nil {
+			flag := "--rootfs"
+			if f.override != "" {
+				flag = f.flag
+			}
+			return usererr.Newf(flag, "%s: %v", f.path, err)
+		}
+	}
+	return nil
 }
 
 // bootFile returns the override when set (it must be a readable file), else

@@ -11,6 +11,7 @@ import (
 	"dagger/canvos/overlay"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/run"
+	"dagger/canvos/scratch"
 	"dagger/canvos/usererr"
 )
 
@@ -70,12 +71,12 @@ func BuildISO(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	defer in.tree.Close()
-	ws, err := os.MkdirTemp(o.ScratchDir, "iso-root-")
+	ws, err := scratch.Dir(o.ScratchDir, "iso-root")
 	if err != nil {
 		return Result{}, fmt.Errorf("iso: workspace: %w", err)
 	}
 	defer os.RemoveAll(ws) // Finalize removes it too; this covers failures before
-	work, err := os.MkdirTemp(o.ScratchDir, "iso-work-")
+	work, err := scratch.Dir(o.ScratchDir, "iso-work")
 	if err != nil {
 		return Result{}, fmt.Errorf("iso: workspace: %w", err)
 	}
@@ -87,7 +88,7 @@ func BuildISO(ctx context.Context, o Options) (Result, error) {
 	if err := st.stage(ctx); err != nil {
 		return Result{}, err
 	}
-	return st.writeISO()
+	return st.writeISO(ctx)
 }
 
 // stager fills the ISO workspace.
@@ -109,6 +110,9 @@ func (s stager) stage(ctx context.Context) error {
 		{"payload", s.payload},
 	}
 	for _, st := range steps {
+		if err := context.Cause(ctx); err != nil {
+			return fmt.Errorf("iso: before %s: %w", st.name, err)
+		}
 		if err := st.fn(ctx); err != nil {
 			return fmt.Errorf("iso: %s: %w", st.name, err)
 		}

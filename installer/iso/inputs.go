@@ -1,7 +1,6 @@
 package iso
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,9 +9,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
-	"go.yaml.in/yaml/v3"
-
+	"dagger/canvos/inputfile"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
@@ -100,6 +100,9 @@ func checkTree(o Options, in inputs) (inputs, error) {
 	if in.boot, err = findBoot(in.tree, o); err != nil {
 		return in, err
 	}
+	if err := checkEFI(o, in.boot); err != nil {
+		return in, err
+	}
 	return checkPayload(o, in)
 }
 
@@ -121,8 +124,12 @@ func checkPayload(o Options, in inputs) (inputs, error) {
 		}
 	}
 	if o.EdgeConfig != "" {
-		if err := yamlFile("--edge-config", o.EdgeConfig); err != nil {
+		b, err := inputfile.Read("--edge-config", o.EdgeConfig, inputfile.UserDataLimit)
+		if err != nil {
 			return in, err
+		}
+		if err := userdata.Mapping(b); err != nil {
+			return in, usererr.Newf("--edge-config", "%s: %v", o.EdgeConfig, err)
 		}
 	}
 	if o.LocalUI != "" {
@@ -188,9 +195,9 @@ func readUserData(p, isoPath string, printf func(string, ...any)) ([]byte, error
 	if isoPath != defaultUserData && isoPath != "files-iso/config.yaml" {
 		return nil, usererr.New("--user-data-path", isoPath, usererr.OneOf(defaultUserData, "files-iso/config.yaml"))
 	}
-	b, err := os.ReadFile(p)
+	b, err := inputfile.Read("--user-data", p, inputfile.UserDataLimit)
 	if err != nil {
-		return nil, usererr.Newf("--user-data", "%v", err)
+		return nil, err
 	}
 	r := userdata.Check(b)
 	if err := r.FileErr("--user-data", p); err != nil {
@@ -200,28 +207,6 @@ func readUserData(p, isoPath string, printf func(string, ...any)) ([]byte, error
 		printf("user-data: warning: %s", w)
 	}
 	return b, nil
-}
-
-func yamlFile(flag, p string) error {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return usererr.Newf(flag, "%v", err)
-	}
-	if err := yamlMapping(b); err != nil {
-		return usererr.Newf(flag, "%s: %v", p, err)
-	}
-	return nil
-}
-
-func yamlMapping(b []byte) error {
-	var v any
-	if err := yaml.Unmarshal(b, &v); err != nil {
-		return fmt.Errorf("not valid YAML: %w", err)
-	}
-	if _, ok := v.(map[string]any); !ok && v != nil {
-		return errors.New("not a YAML mapping")
-	}
-	return nil
 }
 
 // contentBundles lists the content bundles (CanvOS: content-*/*.zst). Anything
@@ -239,6 +224,9 @@ func contentBundles(dir string) ([]string, error) {
 		p := filepath.Join(dir, e.Name())
 		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".zst") {
 			return nil, usererr.New("--content", p, "content bundles only (regular *.zst files)")
+		}
+		if !utf8.ValidString(e.Name()) || strings.ContainsFunc(e.Name(), unicode.IsControl) {
+			return nil, usererr.New("--content", p, "bundle names in UTF-8 without control characters (a newline would split the ISO's and the agent's file lists)")
 		}
 		if err := readable("--content", p); err != nil {
 			return nil, err

@@ -1,26 +1,32 @@
 package iso
 
 import (
+	"archive/tar"
 	"context"
+	"debug/pe"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"dagger/canvos/efiimage"
 	"dagger/canvos/rootfs"
 	"dagger/canvos/usererr"
 )
 
 // minimalRootfs has what check needs: a kernel, an initrd and the Debian
-// boot files (contents do not matter before anything is built).
+// boot files (stand-in EFI applications: check reads only their headers).
 func minimalRootfs(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
-	for _, p := range []string{"boot/vmlinuz-6.1", "boot/initrd", "usr/lib/shim/shimx64.efi.signed",
-		"usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"} {
+	for _, p := range []string{"boot/vmlinuz-6.1", "boot/initrd"} {
 		write(t, filepath.Join(root, p), "x")
+	}
+	for _, p := range []string{"usr/lib/shim/shimx64.efi.signed", "usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"} {
+		write(t, filepath.Join(root, p), string(efiimage.Minimal(efiimage.AMD64, pe.IMAGE_SUBSYSTEM_EFI_APPLICATION)))
 	}
 	require.NoError(t, os.Symlink("vmlinuz-6.1", filepath.Join(root, "boot/vmlinuz")))
 	return root
@@ -61,11 +67,20 @@ func TestBadInputs(t *testing.T) {
 		}, "not valid YAML"},
 		{"user-data a list", func(o *Options, _ string) { o.UserData = write(t, filepath.Join(tmp, "ud3"), "#cloud-config\n- a\n") }, "not a YAML mapping"},
 		{"content with a non-bundle", func(o *Options, _ string) { o.ContentDir = badContent }, "notes.txt"},
+		{"content name with a newline", func(o *Options, _ string) {
+			o.ContentDir = filepath.Dir(write(t, filepath.Join(tmp, "nl", "core\nextra.zst"), "z"))
+		}, `core\nextra.zst`},
+		{"content name not UTF-8", func(o *Options, _ string) {
+			o.ContentDir = filepath.Dir(write(t, filepath.Join(tmp, "latin1", "caf\xe9.zst"), "z"))
+		}, `caf\xe9.zst`},
 		{"edge config not YAML", func(o *Options, _ string) { o.EdgeConfig = write(t, filepath.Join(tmp, "edge"), "a: [\n") }, "--edge-config"},
 		{"missing cluster config", func(o *Options, _ string) { o.ClusterConfig = filepath.Join(tmp, "none.tgz") }, "--cluster-config"},
 		{"local-ui not a tar", func(o *Options, _ string) {
 			o.LocalUI = write(t, filepath.Join(tmp, "ui.tar"), "not a tar at all, just text that is long enough")
 		}, "--local-ui"},
+		{"local-ui hard link out of the archive", func(o *Options, _ string) {
+			o.LocalUI = hardLinkTar(t, filepath.Join(tmp, "hl.tar"), "/etc/shadow")
+		}, `"ui/x" is a hard link to "/etc/shadow", which is no earlier file of the archive`},
 		{"bad label", func(o *Options, _ string) { o.Label = "cos live" }, "--label"},
 		{"bad partition table", func(o *Options, _ string) { o.PartitionTable = "apm" }, "--partition-table"},
 		{"bad compression", func(o *Options, _ string) { o.Compression = "brotli" }, "--compression"},
@@ -73,6 +88,15 @@ func TestBadInputs(t *testing.T) {
 		{"out not .iso", func(o *Options, _ string) { o.OutPath = filepath.Join(filepath.Dir(o.OutPath), "x.img") }, "--out"},
 		{"out dir missing", func(o *Options, _ string) { o.OutPath = filepath.Join(tmp, "no/such/dir/x.iso") }, "--out"},
 		{"bad shim override", func(o *Options, _ string) { o.Boot.Shim = filepath.Join(tmp, "none.efi") }, "--shim"},
+		{"random bytes as --shim", func(o *Options, _ string) {
+			o.Boot.Shim = write(t, filepath.Join(tmp, "random.efi"), strings.Repeat("\x93\x07", 2048))
+		}, "random.efi: not a PE/COFF image"},
+		{"arm64 GRUB in an amd64 rootfs", func(o *Options, root string) {
+			write(t, filepath.Join(root, "usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"), string(efiimage.Minimal(efiimage.ARM64, pe.IMAGE_SUBSYSTEM_EFI_APPLICATION)))
+		}, "gcdx64.efi.signed: a PE image for AArch64, not x86-64"},
+		{"Windows binary as --mokmanager", func(o *Options, _ string) {
+			o.Boot.MokMgr = write(t, filepath.Join(tmp, "mm.efi"), string(efiimage.Minimal(efiimage.AMD64, pe.IMAGE_SUBSYSTEM_WINDOWS_CUI)))
+		}, "mm.efi: PE subsystem 3, not an EFI application"},
 		{"bad arch", func(o *Options, _ string) { o.Arch = "riscv64" }, `--arch: invalid value "riscv64"; allowed: amd64, arm64`},
 		{"arm64 without arm64 shim", func(o *Options, _ string) { o.Arch = ArchARM64 }, "shimaa64.efi.signed"},
 		{"arm64 with --grub-bios", func(o *Options, root string) {
@@ -155,4 +179,19 @@ func openTree(t *testing.T, dir string) *rootfs.Tree {
 	require.NoError(t, err)
 	t.Cleanup(func() { tr.Close() })
 	return tr
+}
+
+// hardLinkTar writes a tar with one file and a hard link ui/x to target.
+func hardLinkTar(t *testing.T, p, target string) string {
+	t.Helper()
+	f, err := os.Create(p)
+	require.NoError(t, err)
+	tw := tar.NewWriter(f)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "ui/f", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}))
+	_, err = tw.Write([]byte("f"))
+	require.NoError(t, err)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "ui/x", Typeflag: tar.TypeLink, Linkname: target}))
+	require.NoError(t, tw.Close())
+	require.NoError(t, f.Close())
+	return p
 }

@@ -135,6 +135,10 @@ func (d dirRecord) suArea() int {
 	return n
 }
 
+// maxDirExtent bounds one directory's extent: 64 MiB is some 300,000
+// entries, and a corrupt size must not allocate gigabytes.
+const maxDirExtent = 64 << 20
+
 // walkDirs calls fn for every directory record reachable from the root,
 // each directory's "." and ".." included, each directory extent once.
 func walkDirs(r io.ReaderAt, p pvd, fn func(dirRecord) error) error {
@@ -145,6 +149,9 @@ func walkDirs(r io.ReaderAt, p pvd, fn func(dirRecord) error) error {
 			return nil
 		}
 		seen[lba] = true
+		if size > maxDirExtent {
+			return fmt.Errorf("directory at sector %d: %d bytes, more than a directory can hold here (%d)", lba, size, maxDirExtent)
+		}
 		buf := make([]byte, size)
 		if _, err := r.ReadAt(buf, int64(lba)*sector); err != nil {
 			return fmt.Errorf("read directory at sector %d: %w", lba, err)
@@ -155,7 +162,7 @@ func walkDirs(r io.ReaderAt, p pvd, fn func(dirRecord) error) error {
 				pos = (pos/sector + 1) * sector
 				continue
 			}
-			if pos+n > len(buf) || n < 34 {
+			if pos+n > len(buf) || n < 34 || 33+int(buf[pos+32]) > n {
 				return fmt.Errorf("directory at sector %d: bad record at %d", lba, pos)
 			}
 			raw := buf[pos : pos+n]
@@ -194,6 +201,9 @@ type suEntry struct {
 // continuation areas.
 func suEntries(r io.ReaderAt, d dirRecord) ([]suEntry, error) {
 	var out []suEntry
+	if d.suArea() >= len(d.raw) {
+		return nil, nil
+	}
 	area, base := d.raw[d.suArea():], d.off+int64(d.suArea())
 	for hops := 0; hops < 16; hops++ {
 		var next []byte
@@ -212,6 +222,9 @@ func suEntries(r io.ReaderAt, d dirRecord) ([]suEntry, error) {
 				ceLBA := binary.LittleEndian.Uint32(e.data[4:8])
 				ceOff := binary.LittleEndian.Uint32(e.data[12:16])
 				ceLen := binary.LittleEndian.Uint32(e.data[20:24])
+				if ceLen > sector { // SUSP 5.1: a continuation area lies within one block
+					return nil, fmt.Errorf("continuation area of %d bytes at sector %d", ceLen, ceLBA)
+				}
 				next = make([]byte, ceLen)
 				nextBase = int64(ceLBA)*sector + int64(ceOff)
 				if _, err := r.ReadAt(next, nextBase); err != nil {

@@ -38,6 +38,7 @@ func readLocalUI(p string, t *rootfs.Tree) ([]uiEntry, error) {
 	}
 	defer f.Close()
 	var out []uiEntry
+	files := map[string]bool{} // regular files so far: what a hard link may name
 	tr := tar.NewReader(f)
 	for i := 0; ; i++ {
 		h, err := tr.Next()
@@ -53,6 +54,12 @@ func readLocalUI(p string, t *rootfs.Tree) ([]uiEntry, error) {
 		}
 		if e.name == localUIDest {
 			continue // the destination itself
+		}
+		switch {
+		case e.typ == tar.TypeReg:
+			files[e.name] = true
+		case e.typ == tar.TypeLink && !files[e.target]:
+			return nil, usererr.Newf("--local-ui", "%s: %q is a hard link to %q, which is no earlier file of the archive", p, h.Name, h.Linkname)
 		}
 		e.merge, e.replace = rootfsClash(t, e)
 		out = append(out, e)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"dagger/canvos/scratch"
 	"dagger/canvos/usererr"
 )
 
@@ -46,7 +47,7 @@ func BuildUKIISO(ctx context.Context, u UKIOptions) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	ws, err := os.MkdirTemp(o.ScratchDir, "uki-iso-root-")
+	ws, err := scratch.Dir(o.ScratchDir, "uki-iso-root")
 	if err != nil {
 		return Result{}, fmt.Errorf("uki iso: workspace: %w", err)
 	}
@@ -62,11 +63,14 @@ func BuildUKIISO(ctx context.Context, u UKIOptions) (Result, error) {
 		{"local-ui", func(context.Context) error { return extractLocalUI(u.LocalUI, ws, in.localUI) }},
 	}
 	for _, s := range steps {
+		if err := context.Cause(ctx); err != nil {
+			return Result{}, fmt.Errorf("uki iso: before %s: %w", s.name, err)
+		}
 		if err := s.fn(ctx); err != nil {
 			return Result{}, fmt.Errorf("uki iso: %s: %w", s.name, err)
 		}
 	}
-	return st.writeISO()
+	return st.writeISO(ctx)
 }
 
 // isoOptions maps u onto the installer ISO's options: the payload fields

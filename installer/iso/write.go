@@ -1,6 +1,7 @@
 package iso
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -10,12 +11,15 @@ import (
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/iso9660"
 
+	"dagger/canvos/ctxio"
 	"dagger/canvos/outfile"
 )
 
 // writeISO turns the workspace into the ISO (go-diskfs), pins its dates,
-// writes the hybrid system area, then commits it and its .sha256.
-func (s stager) writeISO() (Result, error) {
+// writes the hybrid system area, then commits it and its .sha256. Every
+// write fails once ctx is done, so a signal stops go-diskfs mid-copy and the
+// temporary file is removed.
+func (s stager) writeISO(ctx context.Context) (Result, error) {
 	out, err := outfile.Create(s.o.OutPath, 0o644)
 	if err != nil {
 		return Result{}, fmt.Errorf("iso: %w", err)
@@ -26,7 +30,7 @@ func (s stager) writeISO() (Result, error) {
 		return Result{}, fmt.Errorf("iso: %w", err)
 	}
 	s.o.printf("iso9660: writing %s (go-diskfs)", s.o.OutPath)
-	if err := s.finalize(out.File); err != nil {
+	if err := s.finalize(ctxio.File{File: out.File, Ctx: ctx}); err != nil {
 		return Result{}, fmt.Errorf("iso: iso9660: %w", err)
 	}
 	s.o.printf("fixups: volume padding, dates, owners, %s hybrid table", s.o.PartitionTable)
@@ -45,7 +49,7 @@ func (s stager) writeISO() (Result, error) {
 	}
 	s.o.printf("sha256: hashing, syncing and renaming")
 	h := sha256.New()
-	n, err := io.Copy(h, io.NewSectionReader(out.File, 0, 1<<62))
+	n, err := io.Copy(ctxio.Writer(ctx, h), io.NewSectionReader(out.File, 0, 1<<62))
 	if err != nil {
 		return Result{}, fmt.Errorf("iso: sha256: %w", err)
 	}
@@ -60,7 +64,7 @@ func (s stager) writeISO() (Result, error) {
 	return res, nil
 }
 
-func (s stager) finalize(f *os.File) error {
+func (s stager) finalize(f ctxio.File) error {
 	fs, err := iso9660.Create(file.New(f, false), 0, 0, sector, s.ws)
 	if err != nil {
 		return err
