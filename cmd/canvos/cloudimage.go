@@ -6,10 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"dagger/canvos/inputfile"
 	"dagger/canvos/maas"
 	"dagger/canvos/outfile"
-	"dagger/canvos/userdata"
 	"dagger/canvos/usererr"
 )
 
@@ -55,19 +53,10 @@ func runCloudImage(ctx context.Context, e *env, args []string) error {
 		}
 		outDir = filepath.Dir(o.Out)
 	}
-	if *userData != "" {
-		b, err := inputfile.Read("--user-data", *userData, inputfile.UserDataLimit)
-		if err != nil {
-			return err
-		}
-		// Refused here, naming the file, before the rootfs is read; maas
-		// checks again and prints the warnings.
-		if err := userdata.Check(b).FileErr("--user-data", *userData); err != nil {
-			return err
-		}
-		o.UserData = b
-	}
 	var err error
+	if o.UserData, err = rawUserData(*userData); err != nil {
+		return err
+	}
 	if o.ScratchDir, err = prepareScratch(e, *scratchDir, outDir, inputs...); err != nil {
 		return err
 	}

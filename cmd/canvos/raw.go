@@ -31,19 +31,10 @@ func runRaw(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	o := maas.RawOptions{Rootfs: *rootfs, Out: *out, Printf: e.printf}
-	if *userData != "" {
-		b, err := inputfile.Read("--user-data", *userData, inputfile.UserDataLimit)
-		if err != nil {
-			return err
-		}
-		// Refused here, naming the file, before the rootfs is read; maas
-		// checks again and prints the warnings.
-		if err := userdata.Check(b).FileErr("--user-data", *userData); err != nil {
-			return err
-		}
-		o.UserData = b
-	}
 	var err error
+	if o.UserData, err = rawUserData(*userData); err != nil {
+		return err
+	}
 	if o.Epoch, err = sourceDateEpoch(*rootfs); err != nil {
 		return err
 	}
@@ -55,4 +46,18 @@ func runRaw(ctx context.Context, e *env, args []string) error {
 	}
 	e.printf("raw: wrote %s", *out)
 	return nil
+}
+
+// rawUserData reads --user-data for a disk's COS_OEM (nil when not given)
+// and refuses it, naming the file, before the rootfs is read; maas checks
+// it again and prints the warnings.
+func rawUserData(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := inputfile.Read("--user-data", path, inputfile.UserDataLimit)
+	if err != nil {
+		return nil, err
+	}
+	return b, userdata.Check(b).FileErr("--user-data", path)
 }
