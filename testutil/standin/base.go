@@ -46,6 +46,7 @@ func base(ctx context.Context, dir, cacheDir string) error {
 		"etc/canvos-marker":      Marker + "\n",
 		"usr/bin/kairos-agent":   stub("kairos-agent"),
 		"etc/cos/bootargs.cfg":   "set baseCmd=\"console=ttyS0\"\n",
+		"etc/cos/grub.cfg":       grubCfg,
 		"system/oem/.standin":    "",
 		"etc/apt/apt.conf.d/99x": "Acquire::Retries \"3\";\n",
 	})(ctx, dir); err != nil {
@@ -68,6 +69,16 @@ func kairosBoot(ctx context.Context, dir string) error {
 	}
 	return run(ctx, "chroot", dir, "/usr/sbin/dracut", "-f", "/boot/initrd", kver)
 }
+
+// grubCfg stands in for Kairos' /etc/cos/grub.cfg, which the raw, MAAS and
+// cloud disks put on COS_GRUB: COS_OEM's grubenv picks the entry.
+const grubCfg = `set timeout=2
+search --no-floppy --label --set=oem_blk COS_OEM
+if [ "${oem_blk}" ]; then load_env -f (${oem_blk})/grubenv; fi
+if [ "${next_entry}" ]; then set default="${next_entry}"; fi
+menuentry 'Kairos active (stand-in)' --id active { echo active; }
+menuentry 'Kairos recovery (stand-in)' --id recovery { echo recovery; }
+`
 
 // metaPackage installs an empty package named pkg into root, so the
 // Ubuntu cleanup's `apt-mark hold` finds it (Debian has no such names).
