@@ -261,12 +261,16 @@ func (m *Canvos) installerImage(ctx context.Context, b buildSet) (*dagger.Contai
 		}
 	}
 	platform := dagger.ContainerOpts{Platform: dagger.Platform(b.names.Platform)}
-	return installer.Image(dag, b.base, opts, installer.ImageInputs{
+	img := installer.Image(dag, b.base, opts, installer.ImageInputs{
 		Stylus:   dag.Container(platform).From(b.names.StylusFramework).Rootfs(),
 		Overlay:  overlayDir(),
 		LocalUI:  localUI,
 		BuildEnv: buildEnv(b.cfg),
-	}), nil
+	})
+	if b.cfg.IsCloudImage {
+		img = img.WithDirectory("/", withCloudFiles(dag.Directory()))
+	}
+	return img, nil
 }
 
 // localUI is local-ui.tar of the build context, extracted; nil without one.

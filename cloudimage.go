@@ -58,20 +58,12 @@ func (m *Canvos) CloudImage(
 	}
 	in := payload{userData: userData, content: content, clusterConfig: clusterConfig, edgeConfig: edgeConfig}
 	if rootfs == nil {
-		var b buildSet
-		if rootfs, b, in, err = m.contextInstaller(ctx, in); err != nil {
+		// CanvOS +cloud-image: +iso-image with IS_CLOUD_IMAGE=true.
+		if rootfs, _, in, err = m.contextInstaller(ctx, in, Override{Key: "IS_CLOUD_IMAGE", Value: "true"}); err != nil {
 			return nil, err
 		}
-		ui, err := m.localUI(ctx, b.names)
-		if err != nil {
-			return nil, err
-		}
-		if ui != nil {
-			rootfs = rootfs.WithDirectory("opt/spectrocloud", ui)
-		}
-	}
-	for _, f := range overlay.CloudImage() {
-		rootfs = rootfs.WithNewFile(strings.TrimPrefix(f.Path, "/"), string(f.Data), dagger.DirectoryWithNewFileOpts{Permissions: int(f.Mode)})
+	} else {
+		rootfs = withCloudFiles(rootfs)
 	}
 	ctr := withEpoch(m.worker(cfg.Arch), sourceDateEpoch).WithMountedDirectory("/in/rootfs", rootfs)
 	args := []string{"canvos", "cloud-image", "--rootfs", "/in/rootfs", "--out", out}
@@ -93,4 +85,14 @@ func (m *Canvos) CloudImage(
 		args = append(args, "--content", "/in/content")
 	}
 	return ctr.WithExec([]string{"mkdir", "-p", "/out"}).WithExec(args).Directory("/out"), nil
+}
+
+// withCloudFiles adds the cloud-image files (overlay.CloudImage: GRUB Reset
+// and Registration entries, after-reset config, first-boot scripts) to a
+// rootfs, as CanvOS' +iso-image does with IS_CLOUD_IMAGE=true.
+func withCloudFiles(rootfs *dagger.Directory) *dagger.Directory {
+	for _, f := range overlay.CloudImage() {
+		rootfs = rootfs.WithNewFile(strings.TrimPrefix(f.Path, "/"), string(f.Data), dagger.DirectoryWithNewFileOpts{Permissions: int(f.Mode)})
+	}
+	return rootfs
 }

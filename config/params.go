@@ -329,7 +329,7 @@ var params = []Param{
 		Doc:   "File name of the MAAS image; a trailing .raw.gz or .raw is dropped.",
 		field: func(c *Config) any { return &c.MAASImageName }},
 	{Name: "IS_CLOUD_IMAGE", Default: "false", Group: GroupMAAS,
-		Doc:   "Build the installer image for a cloud image (CanvOS sets it in +cloud-image): local-ui.tar of the build context is extracted into the rootfs. CanvOS' cloud-image boot files (grubmenu.cfg, custom-post-reset.yaml, cloud-content.sh) are not shipped yet.",
+		Doc:   "Build the installer image for a cloud image (CanvOS sets it in +cloud-image, and so does cloud-image here): local-ui.tar of the build context is extracted into the rootfs, and the cloud-image files (GRUB Reset and Registration entries, custom-post-reset.yaml, the first-boot content and extend-persistent scripts) are added.",
 		field: func(c *Config) any { return &c.IsCloudImage }},
 	{Name: "REGION", Group: GroupMAAS, check: awsRegion,
 		Doc:   "AWS region of the S3 bucket and the AMI; required by aws-cloud-image.",

@@ -37,7 +37,8 @@ type Plan struct {
 	// ExtCert is true when the Palette extension certificate goes into db
 	// (ENROLL_SPECTRO_EXTENSION_CERT).
 	ExtCert bool `json:"extCert"`
-	// IsCloudImage is IS_CLOUD_IMAGE: local-ui goes into the installer rootfs.
+	// IsCloudImage is IS_CLOUD_IMAGE: the installer rootfs carries the local
+	// UI and the cloud-image files (overlay.CloudImage), as CanvOS' +iso-image.
 	IsCloudImage bool `json:"isCloudImage"`
 
 	// InstallerImage is the local installer image name (not pushed).

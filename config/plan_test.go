@@ -163,9 +163,7 @@ func TestOverridesChangeThePlan(t *testing.T) {
 			require.NoError(t, err)
 			c, warnings, err := load(t, nil, "K8S_VERSION=1.33.5", tt.set)
 			require.NoError(t, err)
-			if tt.set != "IS_CLOUD_IMAGE=true" { // warns what is not shipped yet
-				require.Empty(t, warnings)
-			}
+			require.Empty(t, warnings)
 			require.Equal(t, tt.want, tt.get(c.Plan()))
 			require.NotEqual(t, tt.get(def.Plan()), tt.get(c.Plan()), "the override must differ from the default")
 		})

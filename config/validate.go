@@ -217,9 +217,6 @@ func advise(c Config) []string {
 		w = append(w, fmt.Sprintf("K8S_VERSION %s is %s; building it anyway with luet package %s (K8S_VERSION_STRICT=true makes this an error)",
 			c.K8sVersion, off, c.provider(c.K8sVersion).LuetPackage))
 	}
-	if c.IsCloudImage {
-		w = append(w, "IS_CLOUD_IMAGE=true adds local-ui.tar to the installer rootfs only: CanvOS' cloud-image files (grubmenu.cfg, custom-post-reset.yaml, cloud-content.sh, cloud-extend-persistent.sh) are not shipped yet")
-	}
 	if c.BaseImage != "" && c.BaseImageTag != "" {
 		w = append(w, "BASE_IMAGE_TAG has no effect when BASE_IMAGE is set")
 	}

@@ -19,8 +19,8 @@ type InstallerOptions struct {
 // rootfs: the whole stylus framework, overlay/files, local UI, and the per-node
 // identity removed. It carries no Kubernetes. The MAAS files of CanvOS'
 // IS_MAAS branch are added by the kairos-raw-image function (maas.go), and
-// those of its IS_CLOUD_IMAGE branch by cloud-image (cloudimage.go); both
-// take any rootfs.
+// those of its IS_CLOUD_IMAGE branch by the installer image stage and
+// cloud-image (withCloudFiles in cloudimage.go), which takes any rootfs.
 func Installer(o InstallerOptions) []Step {
 	steps := []Step{{Name: "stylus-framework", Op: CopyDir, From: Stylus, Src: "/", Dest: "/"}}
 	if o.UKI {
