@@ -39,12 +39,7 @@ func (t *Tests) Plan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, want := range []string{"ttl.sh/ubuntu:" + providerTag, "PASTE THE CONTENT BELOW INTO YOUR CLUSTER PROFILE"} {
-		if !strings.Contains(out, want) {
-			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
-		}
-	}
-	return nil
+	return containsAll(out, "ttl.sh/ubuntu:"+providerTag, "PASTE THE CONTENT BELOW INTO YOUR CLUSTER PROFILE")
 }
 
 // AwsCloudImageDryRun checks that the engine runs aws-cloud-image's flow
@@ -56,13 +51,8 @@ func (t *Tests) AwsCloudImageDryRun(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, want := range []string{"s3 CreateMultipartUpload Bucket=edge-images Key=edge.raw",
-		`ec2 RegisterImage Name="edge.raw" Architecture=x86_64 BootMode=uefi EnaSupport=true`, `canvos:K8S_VERSION="` + k8sVersion + `"`} {
-		if !strings.Contains(out, want) {
-			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
-		}
-	}
-	return nil
+	return containsAll(out, "s3 CreateMultipartUpload Bucket=edge-images Key=edge.raw",
+		`ec2 RegisterImage Name="edge.raw" Architecture=x86_64 BootMode=uefi EnaSupport=true`, `canvos:K8S_VERSION="`+k8sVersion+`"`)
 }
 
 // Genkey checks the generated key tree's layout and that openssl reads the
@@ -104,23 +94,12 @@ func (t *Tests) Genkey(ctx context.Context) error {
 // +check
 func (t *Tests) IsoFromSmallRootfs(ctx context.Context) error {
 	iso := canvos().Iso(dagger.CanvosIsoOpts{Rootfs: smallRootfs(), SourceDateEpoch: 1700000000})
-	out, err := dag.Container().From(debianImage).
-		WithExec(aptInstall("xorriso")).
-		WithMountedDirectory("/iso", iso).
-		WithWorkdir("/iso").
-		WithExec([]string{"sh", "-c", `set -eu
-sha256sum -c palette-edge-installer.iso.sha256
-xorriso -indev palette-edge-installer.iso -report_el_torito plain 2>&1`}).
-		Stdout(ctx)
+	out, err := inspect(ctx, iso, "xorriso", `sha256sum -c palette-edge-installer.iso.sha256
+xorriso -indev palette-edge-installer.iso -report_el_torito plain 2>&1`)
 	if err != nil {
 		return err
 	}
-	for _, want := range []string{"palette-edge-installer.iso: OK", "BIOS", "UEFI"} {
-		if !strings.Contains(out, want) {
-			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
-		}
-	}
-	return nil
+	return containsAll(out, "palette-edge-installer.iso: OK", "BIOS", "UEFI")
 }
 
 // smallRootfs is a small Debian rootfs (cloud kernel with its initrd, signed
@@ -141,23 +120,12 @@ func (t *Tests) CloudImageFromSmallRootfs(ctx context.Context) error {
 	rootfs := smallRootfs().WithNewFile("etc/cos/grub.cfg", "set timeout=1\n")
 	content := dag.Directory().WithNewFile("core.zst", "bundle")
 	disk := canvos().CloudImage(dagger.CanvosCloudImageOpts{Rootfs: rootfs, Content: content, ImageName: "edge-cloud", SourceDateEpoch: 1700000000})
-	out, err := dag.Container().From(debianImage).
-		WithExec(aptInstall("gdisk")).
-		WithMountedDirectory("/disk", disk).
-		WithWorkdir("/disk").
-		WithExec([]string{"sh", "-c", `set -eu
-sha256sum -c edge-cloud.raw.sha256
-sgdisk -p edge-cloud.raw`}).
-		Stdout(ctx)
+	out, err := inspect(ctx, disk, "gdisk", `sha256sum -c edge-cloud.raw.sha256
+sgdisk -p edge-cloud.raw`)
 	if err != nil {
 		return err
 	}
-	for _, want := range []string{"edge-cloud.raw: OK", "COS_CONTENT"} {
-		if !strings.Contains(out, want) {
-			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
-		}
-	}
-	return nil
+	return containsAll(out, "edge-cloud.raw: OK", "COS_CONTENT")
 }
 
 // ProviderRegistry builds the provider image of k3s 1.33.5 from the real
@@ -231,23 +199,12 @@ func (t *Tests) ValidateUserData(ctx context.Context) error {
 // +check
 func (t *Tests) IsoEfiSizeCheck(ctx context.Context) error {
 	probe := canvos().IsoEfiSizeCheck(dagger.CanvosIsoEfiSizeCheckOpts{MaxSize: 16, ImgSize: 40})
-	out, err := dag.Container().From(debianImage).
-		WithExec(aptInstall("xorriso")).
-		WithMountedDirectory("/iso", probe).
-		WithWorkdir("/iso").
-		WithExec([]string{"sh", "-c", `set -eu
-sha256sum -c efi-size-check.iso.sha256
-xorriso -indev efi-size-check.iso -report_el_torito plain 2>&1`}).
-		Stdout(ctx)
+	out, err := inspect(ctx, probe, "xorriso", `sha256sum -c efi-size-check.iso.sha256
+xorriso -indev efi-size-check.iso -report_el_torito plain 2>&1`)
 	if err != nil {
 		return err
 	}
-	for _, want := range []string{"efi-size-check.iso: OK", "UEFI"} {
-		if !strings.Contains(out, want) {
-			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
-		}
-	}
-	return nil
+	return containsAll(out, "efi-size-check.iso: OK", "UEFI")
 }
 
 // SecureBootDirs checks the layout and modes of a new key tree.
@@ -274,6 +231,27 @@ const (
 	registryImage = "registry:2"
 	craneImage    = "gcr.io/go-containerregistry/crane:debug"
 )
+
+// inspect runs script (sh, set -eu) in Debian with pkg installed, in dir
+// mounted as the working directory, and returns its output.
+func inspect(ctx context.Context, dir *dagger.Directory, pkg, script string) (string, error) {
+	return dag.Container().From(debianImage).
+		WithExec(aptInstall(pkg)).
+		WithMountedDirectory("/in", dir).
+		WithWorkdir("/in").
+		WithExec([]string{"sh", "-c", "set -eu\n" + script}).
+		Stdout(ctx)
+}
+
+// containsAll fails unless out holds every one of wants.
+func containsAll(out string, wants ...string) error {
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("unexpected output: wanted %q in:\n%s", want, out)
+		}
+	}
+	return nil
+}
 
 func aptInstall(pkgs ...string) []string {
 	return append([]string{"sh", "-c", `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"`, "sh"}, pkgs...)
