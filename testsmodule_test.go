@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"go/ast"
 	"go/format"
-	"go/parser"
 	"go/token"
 	"go/types"
 	"maps"
@@ -35,7 +34,7 @@ func TestTestsModuleCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles the tests module")
 	}
-	bindings, err := clientBindings(".")
+	bindings, err := clientBindings(loadModuleAPI(t))
 	require.NoError(t, err)
 	shim, err := os.ReadFile("internal/dagger/offline.go")
 	require.NoError(t, err)
@@ -72,34 +71,20 @@ func TestTestsModuleCompiles(t *testing.T) {
 }
 
 // clientBindings writes, for package dagger of the tests module, the
-// client objects of the module in dir: Client.Canvos from New; for every
-// exported struct type T (Canvos, and the objects its functions return as
-// Canvos<T>) one method per exported method and per exported field that is
-// not +private; every enum type of the module as Canvos<T> with its values.
-func clientBindings(dir string) ([]byte, error) {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go") && !strings.HasSuffix(fi.Name(), "offline.go")
-	}, parser.ParseComments)
-	if err != nil {
-		return nil, err
-	}
-	mod := moduleTypes{objects: map[string]*ast.StructType{}, enums: map[string][]*ast.ValueSpec{}}
-	var funcs []*ast.FuncDecl
-	var comments []*ast.CommentGroup
-	for _, f := range pkgs["main"].Files {
-		comments = append(comments, f.Comments...)
-		for _, d := range f.Decls {
-			switch d := d.(type) {
-			case *ast.FuncDecl:
-				if d.Name.IsExported() && (d.Recv != nil || d.Name.Name == "New") {
-					funcs = append(funcs, d)
-				}
-			case *ast.GenDecl:
-				mod.collect(d)
-			}
+// client objects of the module api describes: Client.Canvos from New; for
+// every exported struct type T (Canvos, and the objects its functions return
+// as Canvos<T>) one method per exported method and per exported field that
+// is not +private; every enum type of the module as Canvos<T> with its values.
+func clientBindings(api moduleAPI) ([]byte, error) {
+	fset, comments := api.fset, api.notes
+	mod := moduleTypes{objects: api.fields, enums: map[string][]*ast.ValueSpec{}}
+	for _, c := range api.consts {
+		if c.Type != nil && len(c.Values) == 1 {
+			typ := types.ExprString(c.Type)
+			mod.enums[typ] = append(mod.enums[typ], c)
 		}
 	}
+	funcs := slices.Clone(api.funcs)
 	slices.SortFunc(funcs, func(a, b *ast.FuncDecl) int { return strings.Compare(a.Name.Name, b.Name.Name) })
 	// The parser attaches no doc to parameters: an argument's pragmas are
 	// the comments between the previous parameter and it.
@@ -117,7 +102,7 @@ func clientBindings(dir string) ([]byte, error) {
 	b.WriteString("// Client is the engine client with the dependencies' constructors.\ntype Client struct{ *upstream.Client }\n\n")
 	for _, name := range slices.Sorted(maps.Keys(mod.objects)) {
 		fmt.Fprintf(&b, "type %s struct{}\n\n", mod.client(name))
-		for _, f := range mod.objects[name].Fields.List {
+		for _, f := range mod.objects[name] {
 			private := f.Doc != nil && slices.ContainsFunc(f.Doc.List, func(c *ast.Comment) bool { return strings.HasPrefix(c.Text, "// +private") })
 			for _, n := range f.Names {
 				if n.IsExported() && !private {
@@ -145,24 +130,8 @@ func clientBindings(dir string) ([]byte, error) {
 
 // moduleTypes are the module's object (struct) and enum types.
 type moduleTypes struct {
-	objects map[string]*ast.StructType
+	objects map[string][]*ast.Field // fields by struct name
 	enums   map[string][]*ast.ValueSpec
-}
-
-func (mod moduleTypes) collect(d *ast.GenDecl) {
-	for _, s := range d.Specs {
-		switch s := s.(type) {
-		case *ast.TypeSpec:
-			if st, ok := s.Type.(*ast.StructType); ok && s.Name.IsExported() {
-				mod.objects[s.Name.Name] = st
-			}
-		case *ast.ValueSpec:
-			if d.Tok == token.CONST && s.Type != nil && len(s.Values) == 1 {
-				typ := types.ExprString(s.Type)
-				mod.enums[typ] = append(mod.enums[typ], s)
-			}
-		}
-	}
 }
 
 // client is the name a module type has in a consumer's package dagger.
